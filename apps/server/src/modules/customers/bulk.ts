@@ -1,0 +1,60 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Db } from '../../db/client.js';
+import { reserveCustomerNumbers } from '../tenants/service.js';
+import type { CustomerValues } from './card.js';
+
+/** Columns a bulk insert writes, with their SQL types (snake_case names match the table). */
+const COLUMNS = {
+  status: 'text', last_name: 'text', first_name: 'text', middle_name: 'text', branch_id: 'uuid',
+  id_type: 'text', id_country: 'text', id_number: 'text', phone: 'text', phones: 'text[]', email: 'text', emails: 'text[]',
+  address: 'text', city: 'text', zip: 'text', country: 'text',
+  mailing_address: 'text', mailing_city: 'text', mailing_zip: 'text', mailing_country: 'text',
+  latitude: 'float8', longitude: 'float8', language: 'text', parent_id: 'uuid', broker_name: 'text', broker_account: 'text',
+  website_last_token: 'text', custom: 'jsonb', created_by: 'text', created_by_user_id: 'uuid', created_at: 'timestamptz',
+  phones_norm: 'text[]', emails_norm: 'text[]', id_number_norm: 'text',
+} as const;
+type Column = keyof typeof COLUMNS;
+
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * Inserts many prepared cards in one statement (the batch travels as one JSON parameter and is
+ * unpacked by jsonb_to_recordset), numbering them in order. Values must already be validated and
+ * normalised (card.ts). Returns the new ids and numbers in input order.
+ */
+export async function insertCustomers(
+  tx: Db,
+  tenantId: string,
+  cards: (CustomerValues & { createdBy: string })[],
+): Promise<{ id: string; customerNumber: number }[]> {
+  if (cards.length === 0) return [];
+  const first = await reserveCustomerNumbers(tx, tenantId, cards.length);
+  const batch = cards.map((card, i) => {
+    const row: Record<string, unknown> = { n: first + i };
+    for (const [k, v] of Object.entries(card)) if (v !== undefined) row[snake(k)] = v instanceof Date ? v.toISOString() : v;
+    return row;
+  });
+  const names = Object.keys(COLUMNS) as Column[];
+  const defs = sql.raw(['n bigint', ...names.map((c) => `${c} ${COLUMNS[c]}`)].join(', '));
+  const cols = sql.raw(names.join(', '));
+  const values = sql.raw(
+    names
+      .map((c) =>
+        c === 'status' ? `coalesce(t.status, 'new')`
+        : c === 'custom' ? `coalesce(t.custom, '{}'::jsonb)`
+        : c === 'created_at' ? `coalesce(t.created_at, now())`
+        : ['phones', 'emails', 'phones_norm', 'emails_norm'].includes(c) ? `coalesce(t.${c}, '{}')`
+        : `t.${c}`,
+      )
+      .join(', '),
+  );
+  const inserted = await rows<{ id: string; customer_number: number }>(
+    tx,
+    sql`insert into customers (tenant_id, customer_number, ${cols})
+        select ${tenantId}::uuid, t.n, ${values}
+          from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as t(${defs})
+         order by t.n
+        returning id, customer_number`,
+  );
+  return inserted.map((r) => ({ id: r.id, customerNumber: Number(r.customer_number) })).sort((a, b) => a.customerNumber - b.customerNumber);
+}

@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { customer, customerCount, customerCreate, customerFields, customerListQuery, customerPage, customerPatch, customerSummary, statusMoves, uuid } from '@kesher/contracts';
+import type { Db } from '../../db/client.js';
+import { staffOf } from '../../http/access.js';
+import { countCustomers, listCustomers } from './list.js';
+import * as customers from './service.js';
+
+const idParams = z.object({ id: uuid });
+
+export const customerRoutes = (db: Db) => async (plain: FastifyInstance) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+  const tags = ['customers'];
+  const access = 'staff' as const;
+
+  app.get(
+    '/api/v1/customers',
+    { config: { access }, schema: { tags, summary: 'List and search customers (the search box is `q`)', querystring: customerListQuery, response: { 200: customerPage } } },
+    async (request) => {
+      const staff = staffOf(request);
+      return listCustomers(db, staff.tenantId, staff.region, request.query);
+    },
+  );
+
+  app.get(
+    '/api/v1/customers/count',
+    { config: { access }, schema: { tags, querystring: customerListQuery, response: { 200: customerCount } } },
+    async (request) => {
+      const staff = staffOf(request);
+      return countCustomers(db, staff.tenantId, staff.region, request.query);
+    },
+  );
+
+  app.post(
+    '/api/v1/customers',
+    {
+      config: { access },
+      schema: {
+        tags,
+        summary: 'Create a customer; 409 with the matches when a duplicate exists',
+        body: customerCreate,
+        querystring: z.object({ force: z.enum(['true', 'false']).optional() }),
+        response: { 201: customer },
+      },
+    },
+    async (request, reply) => {
+      const created = await customers.createCustomer(db, staffOf(request), request.body, { force: request.query.force === 'true' });
+      return reply.status(201).send(created);
+    },
+  );
+
+  app.get('/api/v1/customers/:id', { config: { access }, schema: { tags, params: idParams, response: { 200: customer } } }, async (request) =>
+    customers.getCustomer(db, staffOf(request).tenantId, request.params.id),
+  );
+
+  app.patch(
+    '/api/v1/customers/:id',
+    { config: { access }, schema: { tags, summary: 'Edit card fields and/or move the status', params: idParams, body: customerPatch, response: { 200: customer } } },
+    async (request) => customers.updateCustomer(db, staffOf(request), request.params.id, request.body),
+  );
+
+  app.delete('/api/v1/customers/:id', { config: { access: 'admin' }, schema: { tags, params: idParams } }, async (request, reply) => {
+    await customers.deleteCustomer(db, staffOf(request).tenantId, request.params.id);
+    return reply.status(204).send();
+  });
+
+  app.post(
+    '/api/v1/customers/:id/complete',
+    { config: { access }, schema: { tags, summary: "Fill the card's empty fields with new details", params: idParams, body: customerFields, response: { 200: customer } } },
+    async (request) => customers.completeCustomer(db, staffOf(request), request.params.id, request.body),
+  );
+
+  app.get(
+    '/api/v1/customers/:id/status-moves',
+    { config: { access }, schema: { tags, summary: 'Status moves and whether each is allowed now', params: idParams, response: { 200: statusMoves } } },
+    async (request) => customers.statusMoves(db, staffOf(request), request.params.id, request.lang),
+  );
+
+  app.get(
+    '/api/v1/customers/:id/children',
+    { config: { access }, schema: { tags, params: idParams, response: { 200: z.object({ items: z.array(customerSummary) }) } } },
+    async (request) => ({ items: await customers.listChildren(db, staffOf(request).tenantId, request.params.id) }),
+  );
+};

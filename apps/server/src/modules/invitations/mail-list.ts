@@ -1,0 +1,178 @@
+import { Readable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { MAIL_LIST_KEYS, type MailListUpload } from '@kesher/contracts';
+import { rows, type Db } from '../../db/client.js';
+import { AppError } from '../../http/errors.js';
+import { normalizeEmail, normalizeIdNumber } from '../customers/normalize.js';
+import { readXlsxRows, type Cell } from '../spreadsheets/index.js';
+
+/**
+ * A list of customers from an uploaded .xlsx (the invitation / bulk email wizard): the header
+ * row says which column holds the customer number, the email or the ID number; every row is
+ * matched to a card of the tenant by the first of those it fills (customer number → ID number →
+ * email), set-based, a few thousand rows per query. Rows that match nothing (or several cards)
+ * are listed with their row number; a customer named twice is listed as a duplicate.
+ */
+type Key = (typeof MAIL_LIST_KEYS)[number];
+
+/** Headers as people write them, normalised (lower case, no quotes / dots / dashes / extra spaces). */
+const HEADERS: Record<Key, string[]> = {
+  customer_number: ['customer number', 'customer no', 'customer num', 'customer #', 'client number', 'client no', 'מספר לקוח', 'מס לקוח', 'לקוח מספר', 'קוד לקוח', 'מספר הלקוח'],
+  email: ['email', 'e mail', 'mail', 'email address', 'e mail address', 'דואל', 'דואר אלקטרוני', 'אימייל', 'מייל', 'כתובת דואל', 'כתובת מייל', 'כתובת אימייל'],
+  id_number: ['id number', 'id no', 'id', 'company number', 'passport', 'passport number', 'תז', 'תעודת זהות', 'מספר זהות', 'מס זהות', 'חפ', 'מספר חפ', 'תז חפ', 'תז / חפ', 'מספר תז', 'דרכון', 'עוסק מורשה'],
+};
+const NAME_HEADERS = ['name', 'full name', 'customer name', 'client name', 'שם', 'שם מלא', 'שם לקוח', 'שם הלקוח'];
+const FIRST_NAME = ['first name', 'שם פרטי'];
+const LAST_NAME = ['last name', 'surname', 'family name', 'שם משפחה', 'משפחה'];
+const ORDER: Key[] = ['customer_number', 'id_number', 'email'];
+const BATCH = 5000;
+
+export function normalizeHeader(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/["'`״׳.:]/g, '')
+    .replace(/[_\-–]/g, ' ')
+    .replace(/\s*\/\s*/g, ' / ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const notXlsx = (detail: string) => new AppError('validation', 'mail_list.not_xlsx', {}, { body: { detail } });
+
+const text = (v: Cell | undefined): string => {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  return String(v).trim();
+};
+
+interface Pending {
+  row: number;
+  key: Key;
+  raw: string;
+  /** Normalised values to look up (an ID number may be stored padded or not). */
+  values: string[];
+  name: string | null;
+}
+
+/** A key cell as the lookup wants it, or null when it cannot name a card (invalid_value). */
+function lookupValues(key: Key, raw: string): string[] | null {
+  if (key === 'customer_number') {
+    const digits = raw.replace(/[\s,]/g, '').replace(/\.0+$/, '');
+    return /^\d{1,15}$/.test(digits) ? [String(Number(digits))] : null;
+  }
+  if (key === 'email') {
+    const e = normalizeEmail(raw);
+    return e && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e) ? [e] : null;
+  }
+  if (/[A-Za-z]/.test(raw)) {
+    const passport = raw.replace(/[\s-]/g, '').toUpperCase();
+    return /^[A-Z0-9]{4,20}$/.test(passport) ? [passport] : null;
+  }
+  const digits = raw.replace(/\D/g, '');
+  if (!digits || digits.length > 20) return null;
+  return [...new Set([normalizeIdNumber(digits, null)!, digits])];
+}
+
+/** Reads and matches an uploaded workbook (the whole file is in `file`: uploads are capped). */
+export async function matchMailList(db: Db, tenantId: string, file: Buffer): Promise<MailListUpload> {
+  if (file.length < 4 || !file.subarray(0, 4).equals(ZIP_MAGIC)) throw notXlsx('it is not a zip archive (an .xlsx file is one)');
+  // Entry names are stored in clear in a zip: a workbook has xl/workbook.xml (a .docx, say, has not).
+  if (!file.includes('xl/workbook.xml')) throw notXlsx('the archive has no workbook (xl/workbook.xml)');
+
+  const out: MailListUpload = { customerIds: [], matched: 0, rows: 0, keyColumns: [], unmatched: [], duplicates: [] };
+  const firstRowOf = new Map<string, number>();
+  let columns: { key: Key; column: number }[] | null = null;
+  let nameOf: (values: Cell[]) => string | null = () => null;
+  let sawAnything = false;
+  let pending: Pending[] = [];
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const found = await lookup(db, tenantId, pending);
+    for (const [i, p] of pending.entries()) {
+      const ids = found.get(i) ?? [];
+      if (ids.length !== 1) {
+        out.unmatched.push({ row: p.row, value: p.raw, reason: ids.length ? 'ambiguous' : 'not_found', name: p.name });
+        continue;
+      }
+      const id = ids[0]!;
+      const first = firstRowOf.get(id);
+      if (first !== undefined) out.duplicates.push({ row: p.row, value: p.raw, firstRow: first });
+      else {
+        firstRowOf.set(id, p.row);
+        out.customerIds.push(id);
+      }
+    }
+    pending = [];
+  };
+
+  try {
+    for await (const { rowNumber, values } of readXlsxRows(Readable.from([file]))) {
+      const cells = values.map(text);
+      if (!cells.some(Boolean)) continue;
+      sawAnything = true;
+      if (!columns) {
+        const headers = cells.map(normalizeHeader);
+        columns = [];
+        for (const key of ORDER) {
+          const column = headers.findIndex((h) => HEADERS[key].includes(h));
+          if (column >= 0) {
+            columns.push({ key, column });
+            out.keyColumns.push({ key, header: cells[column]!, column: column + 1 });
+          }
+        }
+        if (columns.length === 0) {
+          throw new AppError('validation', 'mail_list.no_key_column', { found: cells.filter(Boolean).map((c) => `"${c}"`).join(', ') });
+        }
+        const full = headers.findIndex((h) => NAME_HEADERS.includes(h));
+        const first = headers.findIndex((h) => FIRST_NAME.includes(h));
+        const last = headers.findIndex((h) => LAST_NAME.includes(h));
+        if (full >= 0) nameOf = (v) => text(v[full]) || null;
+        else if (first >= 0 || last >= 0) nameOf = (v) => [first, last].filter((c) => c >= 0).map((c) => text(v[c])).filter(Boolean).join(' ') || null;
+        continue;
+      }
+      out.rows++;
+      const hit = columns.find((c) => cells[c.column]);
+      const name = nameOf(values);
+      if (!hit) {
+        out.unmatched.push({ row: rowNumber, value: '', reason: 'no_key', name });
+        continue;
+      }
+      const raw = cells[hit.column]!;
+      const lookupAs = lookupValues(hit.key, raw);
+      if (!lookupAs) {
+        out.unmatched.push({ row: rowNumber, value: raw, reason: 'invalid_value', name });
+        continue;
+      }
+      pending.push({ row: rowNumber, key: hit.key, raw, values: lookupAs, name });
+      if (pending.length >= BATCH) await flush();
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw notXlsx(`it could not be read: ${(err as Error).message}`);
+  }
+  if (!sawAnything) throw new AppError('validation', 'mail_list.empty');
+  if (out.rows === 0) throw new AppError('validation', 'mail_list.no_rows');
+  await flush();
+  out.unmatched.sort((a, b) => a.row - b.row);
+  out.matched = out.customerIds.length;
+  return out;
+}
+
+/** The cards each pending row names (by its index in the batch), one query per batch. */
+async function lookup(db: Db, tenantId: string, batch: Pending[]): Promise<Map<number, string[]>> {
+  const input = JSON.stringify(batch.flatMap((p, i) => p.values.map((v) => ({ i, k: p.key, v }))));
+  const found = await rows<{ i: number; id: string }>(
+    db,
+    sql`with x as (select * from jsonb_to_recordset(${input}::jsonb) as x(i int, k text, v text))
+        select distinct x.i, c.id from x join customers c on c.tenant_id = ${tenantId} and c.customer_number = (case when x.k = 'customer_number' then x.v::bigint end) where x.k = 'customer_number'
+        union
+        select x.i, c.id from x join customers c on c.tenant_id = ${tenantId} and c.emails_norm @> array[x.v] where x.k = 'email'
+        union
+        select x.i, c.id from x join customers c on c.tenant_id = ${tenantId} and c.id_number_norm = x.v where x.k = 'id_number'`,
+  );
+  const out = new Map<number, string[]>();
+  for (const r of found) out.set(r.i, [...(out.get(r.i) ?? []), r.id]);
+  return out;
+}

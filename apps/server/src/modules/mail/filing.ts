@@ -1,0 +1,43 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+
+/**
+ * Filing: every sent message becomes an `email` interaction on every card of the tenant whose
+ * email addresses include the recipient (case-insensitive, through the `emails_norm` index),
+ * linked to its outbox row (and through it, its run). The filed copy is rendered with
+ * credentials masked: it never shows a password or a working set-password link.
+ */
+export const FILED_BY = 'Kesher Mail';
+const MAX_BODY = 100_000;
+
+export interface FiledMessage {
+  outboxId: string;
+  tenantId: string;
+  toAddress: string;
+  subject: string;
+  body: string;
+}
+
+/** Files a batch of sent messages in one statement; returns how many interactions were written. */
+export async function fileSentMessages(db: Db, messages: FiledMessage[]): Promise<number> {
+  if (messages.length === 0) return 0;
+  const list = JSON.stringify(
+    messages.map((m) => ({
+      outbox_id: m.outboxId,
+      tenant_id: m.tenantId,
+      addr: m.toAddress.trim().toLowerCase(),
+      subject: m.subject.slice(0, 1000),
+      body: m.body.slice(0, MAX_BODY),
+    })),
+  );
+  const result = (await db.execute(
+    sql`insert into interactions (tenant_id, customer_id, outbox_id, type, subject, body, created_by)
+        select c.tenant_id, c.id, x.outbox_id, 'email', x.subject, x.body, ${FILED_BY}
+          from jsonb_to_recordset(${list}::jsonb) as x(outbox_id uuid, tenant_id uuid, addr text, subject text, body text)
+          -- One probe of the emails_norm GIN index per address: OFFSET 0 keeps the subquery apart, so
+          -- the planner cannot turn it into a scan of all the tenant's cards; the tenant is checked after.
+          cross join lateral (select c.id, c.tenant_id from customers c where c.emails_norm @> array[x.addr] offset 0) c
+         where c.tenant_id = x.tenant_id`,
+  )) as unknown as { rowCount?: number; affectedRows?: number };
+  return result.rowCount ?? result.affectedRows ?? 0;
+}

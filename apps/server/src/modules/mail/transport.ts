@@ -1,0 +1,166 @@
+import nodemailer from 'nodemailer';
+import type { SmtpAnswer } from '@kesher/contracts';
+import { AppError } from '../../http/errors.js';
+
+/**
+ * SMTP connections: settings of a mailbox (decrypted, in memory only while sending), one pooled
+ * nodemailer transport per mailbox, and what an SMTP failure means (retry or not, and the
+ * server's own answer to show a person).
+ */
+export interface SmtpSettings {
+  /** The mailbox id; null = the server's default mailbox (SMTP_URL). */
+  mailboxId: string | null;
+  /** Changes whenever the settings change: transports are cached by id + version. */
+  version: string;
+  host: string;
+  port: number;
+  /** 'auto' (server default from an smtp:// URL): STARTTLS when the server offers it. */
+  tlsMode: 'tls' | 'starttls' | 'none' | 'auto';
+  username: string | null;
+  password: string | null;
+  fromName: string;
+  fromAddress: string;
+  replyTo: string | null;
+  ratePerMinute: number | null;
+}
+
+/** The server-wide default mailbox from `SMTP_URL` (smtp[s]://user:pass@host:port) and `MAIL_FROM` ("Name <address>"). */
+export function serverMailboxFrom(smtpUrl: string | undefined, mailFrom: string | undefined): SmtpSettings | null {
+  if (!smtpUrl) return null;
+  const url = new URL(smtpUrl);
+  const secure = url.protocol === 'smtps:';
+  const username = url.username ? decodeURIComponent(url.username) : null;
+  const from = parseFrom(mailFrom) ?? { name: 'Kesher', address: username?.includes('@') ? username : `noreply@${url.hostname}` };
+  const tls = url.searchParams.get('tls');
+  return {
+    mailboxId: null,
+    version: 'server',
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || (secure ? 465 : 587)),
+    tlsMode: secure ? 'tls' : tls === 'none' || tls === 'starttls' ? tls : 'auto',
+    username,
+    password: url.password ? decodeURIComponent(url.password) : null,
+    fromName: from.name,
+    fromAddress: from.address,
+    replyTo: null,
+    ratePerMinute: null,
+  };
+}
+
+function parseFrom(value: string | undefined): { name: string; address: string } | null {
+  if (!value?.trim()) return null;
+  const m = value.trim().match(/^(.*?)\s*<([^<>\s]+@[^<>\s]+)>$/);
+  if (m) return { name: m[1]!.replace(/^"|"$/g, '').trim() || 'Kesher', address: m[2]! };
+  return { name: 'Kesher', address: value.trim() };
+}
+
+export type Transport = ReturnType<typeof nodemailer.createTransport>;
+
+const TIMEOUTS = { connectionTimeout: 20_000, greetingTimeout: 20_000, socketTimeout: 60_000 };
+
+function transportOptions(s: SmtpSettings) {
+  return {
+    host: s.host,
+    port: s.port,
+    secure: s.tlsMode === 'tls',
+    requireTLS: s.tlsMode === 'starttls',
+    ignoreTLS: s.tlsMode === 'none',
+    auth: s.username ? { user: s.username, pass: s.password ?? '' } : undefined,
+    ...TIMEOUTS,
+  };
+}
+
+/** A one-off connection (test sends): a failure is this connection's, not a pool's. */
+export function singleTransport(s: SmtpSettings): Transport {
+  return nodemailer.createTransport(transportOptions(s));
+}
+
+/** One pooled transport per mailbox, replaced when the mailbox's settings change. */
+export class TransportCache {
+  private readonly byMailbox = new Map<string, { version: string; transport: Transport }>();
+  constructor(private readonly maxConnections = 5) {}
+
+  get(s: SmtpSettings): Transport {
+    const id = s.mailboxId ?? 'server';
+    const found = this.byMailbox.get(id);
+    if (found && found.version === s.version) return found.transport;
+    found?.transport.close();
+    const transport = nodemailer.createTransport({ ...transportOptions(s), pool: true, maxConnections: this.maxConnections, maxMessages: 1000 });
+    this.byMailbox.set(id, { version: s.version, transport });
+    return transport;
+  }
+
+  closeAll(): void {
+    for (const { transport } of this.byMailbox.values()) transport.close();
+    this.byMailbox.clear();
+  }
+}
+
+interface SmtpError {
+  code?: string;
+  command?: string;
+  response?: string;
+  responseCode?: number;
+  permanent?: boolean;
+  message?: string;
+}
+
+/** The SMTP server's own answer (response code + text), or the connection error when there was no answer. */
+export function smtpAnswer(err: unknown): SmtpAnswer {
+  const e = (err ?? {}) as SmtpError;
+  return {
+    responseCode: typeof e.responseCode === 'number' ? e.responseCode : null,
+    response: e.response?.trim() || e.message || String(err),
+    command: e.command ?? null,
+  };
+}
+
+/** One line for a person (and for `last_error`): "535 5.7.8 Authentication failed (AUTH PLAIN)". */
+export function describeSmtpError(err: unknown): string {
+  const a = smtpAnswer(err);
+  const text = a.response ?? '';
+  const withCode = a.responseCode && !text.startsWith(String(a.responseCode)) ? `${a.responseCode} ${text}` : text;
+  return (a.command ? `${withCode} (${a.command})` : withCode).replace(/\s+/g, ' ').slice(0, 1000);
+}
+
+/**
+ * Retry or give up: a 4xx answer, 503, and a connection that failed or broke (no answer at all)
+ * are transient; any other 5xx answer is permanent; a failure with no SMTP answer that is not a
+ * connection problem (missing credentials, a bad envelope) is permanent too.
+ */
+export function isTransient(err: unknown): boolean {
+  const e = (err ?? {}) as SmtpError;
+  if (typeof e.responseCode === 'number') return !(e.responseCode >= 500 && e.responseCode < 600 && e.responseCode !== 503);
+  return ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROTOCOL', 'ECONNREFUSED', 'ECONNRESET'].includes(e.code ?? '');
+}
+
+/** A permanent "no such user" answer: the address goes on the suppression list as a hard bounce. */
+export function isUnknownUser(err: unknown): boolean {
+  const e = (err ?? {}) as SmtpError;
+  if (typeof e.responseCode !== 'number' || e.responseCode < 550 || e.responseCode > 553) return false;
+  const text = e.response ?? '';
+  return /\b5\.1\.[0-3]\b/.test(text) || /user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|mailbox unavailable|recipient (address )?rejected|invalid recipient/i.test(text);
+}
+
+/**
+ * Sends one message now over a fresh connection (test sends from the settings pages); a failure
+ * becomes a 422 that carries the SMTP server's own answer.
+ */
+export async function sendNow(
+  s: SmtpSettings,
+  mail: { to: string; subject: string; html: string; text: string; headers?: Record<string, string> },
+): Promise<{ to: string; messageId: string }> {
+  const transport = singleTransport(s);
+  try {
+    const info = (await transport.sendMail({
+      from: { name: s.fromName, address: s.fromAddress },
+      ...(s.replyTo ? { replyTo: s.replyTo } : {}),
+      ...mail,
+    })) as { messageId?: string };
+    return { to: mail.to, messageId: info.messageId ?? '' };
+  } catch (err) {
+    throw new AppError('mail_send_failed', 'mail.send_failed', { answer: describeSmtpError(err) }, { body: { smtp: smtpAnswer(err) } });
+  } finally {
+    transport.close();
+  }
+}

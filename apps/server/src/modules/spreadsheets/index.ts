@@ -1,0 +1,59 @@
+import type { Readable, Writable } from 'node:stream';
+import ExcelJS from 'exceljs';
+
+export type Cell = string | number | boolean | Date | null;
+
+/**
+ * Reads the first worksheet of an .xlsx stream row by row, with bounded memory (exceljs's
+ * streaming reader, patched in patches/exceljs+*.patch to decode UTF-8 across chunk boundaries).
+ * Yields each row's cell values (1-based columns become a 0-based array) with its row number.
+ */
+export async function* readXlsxRows(input: Readable): AsyncGenerator<{ rowNumber: number; values: Cell[] }> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'ignore',
+    worksheets: 'emit',
+    entries: 'emit',
+  });
+  for await (const sheet of reader) {
+    for await (const row of sheet) {
+      const raw = (row.values as unknown[]).slice(1);
+      yield { rowNumber: row.number, values: raw.map(cellValue) };
+    }
+    return; // the first worksheet only
+  }
+}
+
+function cellValue(v: unknown): Cell {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date) return v;
+  if (typeof v === 'object') {
+    const o = v as { richText?: { text: string }[]; text?: string; result?: unknown; hyperlink?: string };
+    if (o.richText) return o.richText.map((r) => r.text).join('');
+    if (o.text !== undefined) return String(o.text);
+    if (o.result !== undefined) return cellValue(o.result);
+  }
+  return String(v);
+}
+
+/**
+ * Writes rows to an .xlsx stream as they come (bounded memory). Text cells that a spreadsheet
+ * would run as a formula (= + - @, tab, CR, NUL first) get a leading apostrophe so they stay text.
+ */
+export async function writeXlsx(output: Writable, sheetName: string, header: string[], rows: AsyncIterable<Cell[]> | Iterable<Cell[]>, opts: { rtl?: boolean } = {}): Promise<void> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useSharedStrings: false, useStyles: true });
+  const sheet = workbook.addWorksheet(sheetName, { views: [{ rightToLeft: !!opts.rtl, state: 'frozen', ySplit: 1 }] });
+  const head = sheet.addRow(header.map(neutralize));
+  head.font = { bold: true };
+  head.commit();
+  for await (const row of rows) sheet.addRow(row.map((c) => (typeof c === 'string' ? neutralize(c) : c))).commit();
+  sheet.commit();
+  await workbook.commit();
+}
+
+/** CSV/Excel formula injection: a text cell must not start with a formula trigger. */
+export function neutralize(text: string): string {
+  return /^[=+\-@\t\r\0]/.test(text) ? `'${text}` : text;
+}
+

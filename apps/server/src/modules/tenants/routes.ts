@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  branch, branchCreate, customFieldDefinition, customFieldDefinitionCreate, customFieldDefinitionPatch,
+  group, groupCreate, tenant, tenantPatch, user, userCreate, userPatch, uuid,
+} from '@kesher/contracts';
+import type { Db } from '../../db/client.js';
+import { staffOf } from '../../http/access.js';
+import * as customFields from '../custom-fields/service.js';
+import * as users from '../users/service.js';
+import * as tenants from './service.js';
+
+const idParams = z.object({ id: uuid });
+const items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+
+/** Settings of the tenant: the tenant itself, branches, users and groups, custom field definitions. */
+export const adminRoutes = (db: Db) => async (plain: FastifyInstance) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
+
+  app.get('/api/v1/tenant', { config: { access: 'staff' }, schema: { tags: ['tenant'], response: { 200: tenant } } }, async (request) =>
+    tenants.getTenant(db, staffOf(request).tenantId),
+  );
+  app.patch('/api/v1/tenant', { config: { access: 'admin' }, schema: { tags: ['tenant'], body: tenantPatch, response: { 200: tenant } } }, async (request) =>
+    tenants.updateTenant(db, staffOf(request).tenantId, request.body),
+  );
+
+  app.get('/api/v1/branches', { config: { access: 'staff' }, schema: { tags: ['branches'], response: { 200: items(branch) } } }, async (request) => ({
+    items: await tenants.listBranches(db, staffOf(request).tenantId),
+  }));
+  app.post('/api/v1/branches', { config: { access: 'admin' }, schema: { tags: ['branches'], body: branchCreate, response: { 201: branch } } }, async (request, reply) =>
+    reply.status(201).send(await tenants.createBranch(db, staffOf(request).tenantId, request.body)),
+  );
+  app.patch(
+    '/api/v1/branches/:id',
+    { config: { access: 'admin' }, schema: { tags: ['branches'], params: idParams, body: branchCreate.partial(), response: { 200: branch } } },
+    async (request) => tenants.updateBranch(db, staffOf(request).tenantId, request.params.id, request.body),
+  );
+
+  app.get('/api/v1/users', { config: { access: 'staff' }, schema: { tags: ['users'], response: { 200: items(user) } } }, async (request) => ({
+    items: await users.listUsers(db, staffOf(request).tenantId),
+  }));
+  app.post('/api/v1/users', { config: { access: 'admin' }, schema: { tags: ['users'], body: userCreate, response: { 201: user } } }, async (request, reply) =>
+    reply.status(201).send(await users.createUser(db, staffOf(request).tenantId, request.body)),
+  );
+  app.patch(
+    '/api/v1/users/:id',
+    { config: { access: 'admin' }, schema: { tags: ['users'], params: idParams, body: userPatch, response: { 200: user } } },
+    async (request) => users.updateUser(db, staffOf(request).tenantId, request.params.id, request.body),
+  );
+
+  app.get('/api/v1/groups', { config: { access: 'staff' }, schema: { tags: ['users'], response: { 200: items(group) } } }, async (request) => ({
+    items: await users.listGroups(db, staffOf(request).tenantId),
+  }));
+  app.post('/api/v1/groups', { config: { access: 'admin' }, schema: { tags: ['users'], body: groupCreate, response: { 201: group } } }, async (request, reply) =>
+    reply.status(201).send(await users.createGroup(db, staffOf(request).tenantId, request.body.name)),
+  );
+
+  const cfTags = ['custom fields'];
+  app.get('/api/v1/custom-fields', { config: { access: 'staff' }, schema: { tags: cfTags, response: { 200: items(customFieldDefinition) } } }, async (request) => ({
+    items: await customFields.listDefinitions(db, staffOf(request).tenantId),
+  }));
+  app.post(
+    '/api/v1/custom-fields',
+    { config: { access: 'admin' }, schema: { tags: cfTags, body: customFieldDefinitionCreate, response: { 201: customFieldDefinition } } },
+    async (request, reply) =>
+      reply.status(201).send(await customFields.createDefinition(db, staffOf(request).tenantId, { ...request.body, options: request.body.options ?? [] })),
+  );
+  app.patch(
+    '/api/v1/custom-fields/:id',
+    { config: { access: 'admin' }, schema: { tags: cfTags, params: idParams, body: customFieldDefinitionPatch, response: { 200: customFieldDefinition } } },
+    async (request) => customFields.updateDefinition(db, staffOf(request).tenantId, request.params.id, request.body),
+  );
+  app.delete('/api/v1/custom-fields/:id', { config: { access: 'admin' }, schema: { tags: cfTags, params: idParams } }, async (request, reply) => {
+    await customFields.deleteDefinition(db, staffOf(request).tenantId, request.params.id);
+    return reply.status(204).send();
+  });
+};

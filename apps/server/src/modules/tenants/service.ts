@@ -1,0 +1,105 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Branch, Tenant } from '@kesher/contracts';
+import type { Db } from '../../db/client.js';
+import { AppError, notFound } from '../../http/errors.js';
+import { branches, tenants } from './tables.js';
+
+export function presentTenant(row: typeof tenants.$inferSelect): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    defaultRegion: row.defaultRegion,
+    defaultLanguage: row.defaultLanguage === 'en' ? 'en' : 'he',
+    allowDuplicates: row.allowDuplicates,
+  };
+}
+
+export async function getTenant(db: Db, tenantId: string): Promise<Tenant> {
+  const [row] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
+  if (!row) throw new AppError('not_found', 'forbidden');
+  return presentTenant(row);
+}
+
+export async function updateTenant(db: Db, tenantId: string, patch: Partial<Omit<Tenant, 'id'>>): Promise<Tenant> {
+  const [row] = await db.update(tenants).set(patch).where(eq(tenants.id, tenantId)).returning();
+  return presentTenant(row!);
+}
+
+/** Creates a tenant with its default branch (Israel, Hebrew unless told otherwise). */
+export async function createTenant(
+  db: Db,
+  input: { name: string; region?: string; language?: 'he' | 'en'; branch?: { name: string; country: string; language: 'he' | 'en'; timezone: string } },
+) {
+  return db.transaction(async (tx) => {
+    const [tenant] = await tx
+      .insert(tenants)
+      .values({ name: input.name, defaultRegion: input.region ?? 'IL', defaultLanguage: input.language ?? 'he' })
+      .returning();
+    const b = input.branch ?? { name: 'ישראל', country: 'IL', language: 'he', timezone: 'Asia/Jerusalem' };
+    const [branch] = await tx.insert(branches).values({ tenantId: tenant!.id, ...b, isDefault: true }).returning();
+    return { tenant: tenant!, branch: branch! };
+  });
+}
+
+/**
+ * Reserves `count` consecutive customer numbers for a tenant. The row lock taken by the UPDATE
+ * serialises concurrent creators until their transaction ends, so numbers are sequential,
+ * unique and never reused (a rolled-back transaction gives its numbers back with it).
+ */
+export async function reserveCustomerNumbers(tx: Db, tenantId: string, count = 1): Promise<number> {
+  const [row] = await tx
+    .update(tenants)
+    .set({ nextCustomerNumber: sql`${tenants.nextCustomerNumber} + ${count}` })
+    .where(eq(tenants.id, tenantId))
+    .returning({ next: tenants.nextCustomerNumber });
+  if (!row) throw new AppError('forbidden', 'forbidden');
+  return Number(row.next) - count;
+}
+
+// ---- branches ----
+
+export function presentBranch(row: typeof branches.$inferSelect): Branch {
+  return {
+    id: row.id,
+    name: row.name,
+    country: row.country,
+    language: row.language === 'en' ? 'en' : 'he',
+    timezone: row.timezone,
+    isDefault: row.isDefault,
+  };
+}
+
+export async function listBranches(db: Db, tenantId: string): Promise<Branch[]> {
+  const list = await db.select().from(branches).where(eq(branches.tenantId, tenantId)).orderBy(asc(branches.createdAt), asc(branches.name));
+  return list.map(presentBranch);
+}
+
+export async function createBranch(db: Db, tenantId: string, input: Omit<Branch, 'id' | 'isDefault'>): Promise<Branch> {
+  const [row] = await db.insert(branches).values({ tenantId, ...input }).returning();
+  return presentBranch(row!);
+}
+
+export async function updateBranch(db: Db, tenantId: string, id: string, patch: Partial<Omit<Branch, 'id' | 'isDefault'>>): Promise<Branch> {
+  const [row] = await db
+    .update(branches)
+    .set(patch)
+    .where(and(eq(branches.tenantId, tenantId), eq(branches.id, id)))
+    .returning();
+  if (!row) throw notFound('branch');
+  return presentBranch(row);
+}
+
+/** The branch a new customer gets when none is chosen: the tenant's default branch. */
+export async function defaultBranchId(db: Db, tenantId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: branches.id })
+    .from(branches)
+    .where(and(eq(branches.tenantId, tenantId), eq(branches.isDefault, true)))
+    .limit(1);
+  return row?.id ?? null;
+}
+
+export async function branchExists(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: branches.id }).from(branches).where(and(eq(branches.tenantId, tenantId), eq(branches.id, id)));
+  return !!row;
+}

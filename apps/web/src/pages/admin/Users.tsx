@@ -1,0 +1,94 @@
+import { Badge, PasswordInput, Select, Switch, TextInput } from '@mantine/core';
+import { useTranslation } from 'react-i18next';
+import { ROLES, type Language, type Role, type User } from '@kesher/contracts';
+import { useSaveUser, useUsers } from '../../api/admin';
+import { AdminListPage } from '../../components/AdminListPage';
+import { FormModal } from '../../components/FormModal';
+import { useSaveFeedback } from '../../components/Notifier';
+import { LanguageSelect } from '../../components/Pickers';
+import { useFormState } from '../../lib/form';
+
+const FIELDS = ['email', 'name', 'role', 'language', 'password', 'active'] as const;
+
+export function Users() {
+  const { t } = useTranslation();
+  const users = useUsers();
+  return (
+    <AdminListPage
+      title={t('admin.users.title')}
+      addLabel={t('admin.users.add')}
+      rows={users.data?.items ?? []}
+      columns={[
+        { label: t('admin.users.name'), cell: (u) => u.name },
+        { label: t('admin.users.email'), cell: (u) => <span dir="ltr">{u.email}</span> },
+        { label: t('admin.users.role'), cell: (u) => t(`admin.users.roles.${u.role}`) },
+        { label: t('admin.users.language'), cell: (u) => t(`language.${u.language}`) },
+        {
+          label: t('admin.users.active'),
+          cell: (u) => (
+            <Badge color={u.active ? 'teal' : 'gray'} variant="light">
+              {u.active ? t('admin.users.active') : t('admin.users.inactive')}
+            </Badge>
+          ),
+        },
+      ]}
+      dialog={(user, close) => <UserForm user={user} onClose={close} />}
+    />
+  );
+}
+
+function UserForm({ user, onClose }: { user: User | null; onClose: () => void }) {
+  const { t } = useTranslation();
+  const save = useSaveUser();
+  const form = useFormState({
+    email: user?.email ?? '',
+    name: user?.name ?? '',
+    role: (user?.role ?? 'staff') as Role,
+    language: (user?.language ?? 'he') as Language | null,
+    password: '',
+    active: user?.active ?? true,
+  });
+  const feedback = useSaveFeedback({ known: FIELDS, setErrors: form.setErrors }, onClose);
+  const v = form.values;
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    const common = { name: v.name.trim(), role: v.role, language: v.language ?? 'he' };
+    const body = user
+      ? { ...common, active: v.active, ...(v.password ? { password: v.password } : {}) }
+      : { ...common, email: v.email.trim(), password: v.password };
+    save.mutate({ id: user?.id, body }, feedback);
+  };
+  return (
+    <FormModal title={user ? t('admin.users.editTitle') : t('admin.users.newTitle')} onClose={onClose} onSubmit={submit} saving={save.isPending}>
+      <TextInput
+        label={t('admin.users.email')}
+        type="email"
+        dir="ltr"
+        required={!user}
+        disabled={!!user}
+        value={v.email}
+        onChange={(e) => form.set('email', e.currentTarget.value)}
+        error={form.errors.email}
+      />
+      <TextInput label={t('admin.users.name')} required value={v.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={form.errors.name} />
+      <Select
+        label={t('admin.users.role')}
+        data={ROLES.map((r) => ({ value: r, label: t(`admin.users.roles.${r}`) }))}
+        value={v.role}
+        onChange={(x) => x && form.set('role', x as Role)}
+        allowDeselect={false}
+        error={form.errors.role}
+      />
+      <LanguageSelect label={t('admin.users.language')} value={v.language} onChange={(x) => form.set('language', x)} error={form.errors.language} />
+      <PasswordInput
+        label={user ? t('admin.users.newPassword') : t('admin.users.password')}
+        required={!user}
+        autoComplete="new-password"
+        value={v.password}
+        onChange={(e) => form.set('password', e.currentTarget.value)}
+        error={form.errors.password}
+      />
+      {user && <Switch label={t('admin.users.active')} checked={v.active} onChange={(e) => form.set('active', e.currentTarget.checked)} />}
+    </FormModal>
+  );
+}
