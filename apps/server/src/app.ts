@@ -16,6 +16,7 @@ import { authRoutes, registerAuthentication } from './modules/auth/routes.js';
 import { contactRoutes } from './modules/contacts/routes.js';
 import { customerRoutes } from './modules/customers/routes.js';
 import { interactionRoutes } from './modules/interactions/routes.js';
+import { invitationRoutes } from './modules/invitations/index.js';
 import { mailRoutes, mailSettings } from './modules/mail/index.js';
 import { portalRoutes } from './modules/portal/index.js';
 import { adminRoutes } from './modules/tenants/routes.js';
@@ -132,7 +133,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(interactionRoutes(opts.db));
   await app.register(contactRoutes(opts.db));
   await app.register(adminRoutes(opts.db));
-  await app.register(mailRoutes(opts.db, mailSettings(opts)));
+  const mail = mailSettings(opts);
+  await app.register(mailRoutes(opts.db, mail));
+  await app.register(invitationRoutes(opts.db, mail));
   await app.register(portalRoutes(opts.db));
 
   const webDist = opts.webDist === undefined ? (existsSync(WEB_DIST) ? WEB_DIST : null) : opts.webDist;

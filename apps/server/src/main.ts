@@ -8,14 +8,15 @@ import { loadDemo } from './modules/demo/index.js';
 import { rows } from './db/client.js';
 import { configureSecrets } from './modules/secrets/index.js';
 import { analyzeStale } from './db/statistics.js';
-import { startMailWorker, type MailWorker } from './modules/mail/index.js';
+import { mailSettings, startMailWorker, type WorkerLog } from './modules/mail/index.js';
+import { startRunPreparer } from './modules/invitations/index.js';
 import { sql } from 'drizzle-orm';
 
 const USAGE = `kesher <command>
 
   start            server (API + back office) on PORT, embedded database by default
   serve            the same server (a worker-less process for scaling out)
-  worker           the mail worker alone (any number of them on one PostgreSQL database)
+  worker           the mail worker and run preparer alone (any number of them on one PostgreSQL database)
   migrate          apply database migrations and exit
   user create      --email E --name N [--password P] [--role admin|staff]
   demo             load demo customers [--count 300]
@@ -35,6 +36,18 @@ async function firstTenantId(database: Database): Promise<string> {
   return t.id;
 }
 
+/**
+ * The background work of a process: the mail worker (sends the outbox) and the run preparer
+ * (turns confirmed invitation / bulk runs into outbox messages). stop() lets both finish what is
+ * in flight.
+ */
+function startBackground(database: Database, config: Config, log: WorkerLog): { stop(): Promise<void> } {
+  const mail = { publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom };
+  const worker = startMailWorker(database.db, { ...mail, log });
+  const preparer = startRunPreparer(database.db, { settings: mailSettings(mail), log });
+  return { stop: async () => void (await Promise.all([preparer.stop(), worker.stop()])) };
+}
+
 /** Prints a login; `password` is null when the person chose it (environment or --password). */
 function printLogin(title: string, email: string, password: string | null, chosenIn: string): void {
   const line = '─'.repeat(60);
@@ -51,20 +64,20 @@ async function serve(config: Config, withWorker: boolean): Promise<void> {
   const first = await bootstrap(database.db, { email: config.adminEmail, password: config.adminPassword });
   if (first) printAdminLogin(first.email, first.password);
   const app = await buildApp({ db: database.db, trustProxy: config.trustProxy, logLevel: config.logLevel, publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom });
-  let worker: MailWorker | undefined;
+  let background: { stop(): Promise<void> } | undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    await Promise.all([app.close(), worker?.stop()]);
+    await Promise.all([app.close(), background?.stop()]);
     await database.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
-  if (withWorker) worker = startMailWorker(database.db, { publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, log: app.log });
+  if (withWorker) background = startBackground(database, config, app.log);
   if (database.kind === 'pglite') {
     // In the background: the server answers meanwhile (queries wait their turn for a moment).
     void analyzeStale(database.db).catch((err: unknown) => app.log.warn({ err }, 'analyze failed'));
@@ -72,12 +85,12 @@ async function serve(config: Config, withWorker: boolean): Promise<void> {
   console.log(`Kesher is running: http://localhost:${config.port}  (database: ${database.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL'})`);
 }
 
-/** `kesher worker`: the mail worker alone; SIGTERM / SIGINT finish the messages in flight, then exit. */
+/** `kesher worker`: the mail worker and run preparer alone; SIGTERM / SIGINT finish the messages in flight, then exit. */
 async function runWorker(config: Config): Promise<void> {
   const database = await open(config);
   const { default: pino } = await import('pino');
   const log = pino({ level: config.logLevel });
-  const worker = startMailWorker(database.db, { publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, log });
+  const worker = startBackground(database, config, log);
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'mail worker: stopping after the messages in flight');
     await worker.stop();
