@@ -58,11 +58,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logger: {
       level: opts.logLevel ?? 'info',
       redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'],
-      // Links carry single-use tokens in the query (set-password): they never reach the log.
+      // Links carry tokens (set-password in the query, unsubscribe in the path): never in the log.
       serializers: {
         req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
           method: req.method,
-          url: req.url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]'),
+          url: redactUrl(req.url),
           host: req.host,
           remoteAddress: req.ip,
           remotePort: req.socket?.remotePort,
@@ -154,6 +154,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => notFound(request, reply));
 
   return app;
+}
+
+/** A request's address as logged: link tokens replaced (they grant an action to whoever holds them). */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]').replace(/^\/u\/[^/?#]+/, '/u/[redacted]');
 }
 
 function notFound(request: { lang: string; method: string; url: string }, reply: { status(n: number): { send(b: unknown): unknown } }) {
