@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './portal.js';
 export * from './mail.js';
 export * from './invitations.js';
+export * from './columns.js';

@@ -1,9 +1,11 @@
+import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { customer, customerCount, customerCreate, customerFields, customerListQuery, customerPage, customerPatch, customerSummary, statusMoves, uuid } from '@kesher/contracts';
+import { customer, customerCount, customerCreate, customerFields, customerExportQuery, customerListQuery, customerPage, customerPatch, customerSummary, statusMoves, uuid } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
+import { exportCustomers } from './export.js';
 import { countCustomers, listCustomers } from './list.js';
 import * as customers from './service.js';
 
@@ -29,6 +31,33 @@ export const customerRoutes = (db: Db) => async (plain: FastifyInstance) => {
     async (request) => {
       const staff = staffOf(request);
       return countCustomers(db, staff.tenantId, staff.region, request.query);
+    },
+  );
+
+  app.get(
+    '/api/v1/customers/export.xlsx',
+    {
+      config: { access },
+      schema: {
+        tags,
+        summary: 'Excel export of the list: its filters and sort, `columns` (comma-separated: card columns or cf.<key>), headers in `lang` or the Accept-Language; streamed',
+        querystring: customerExportQuery,
+      },
+    },
+    async (request, reply) => {
+      const staff = staffOf(request);
+      const lang = request.query.lang ?? (request.lang === 'en' ? 'en' : 'he');
+      const file = await exportCustomers(db, staff.tenantId, staff.region, request.query, lang);
+      const out = new PassThrough();
+      file.write(out).catch((err: unknown) => {
+        request.log.error({ err }, 'customer export failed while streaming');
+        out.destroy(err as Error);
+      });
+      return reply
+        .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="${file.fileName}"`)
+        .header('cache-control', 'no-store')
+        .send(out);
     },
   );
 

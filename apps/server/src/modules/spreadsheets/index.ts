@@ -41,9 +41,22 @@ function cellValue(v: unknown): Cell {
  * Writes rows to an .xlsx stream as they come (bounded memory). Text cells that a spreadsheet
  * would run as a formula (= + - @, tab, CR, NUL first) get a leading apostrophe so they stay text.
  */
-export async function writeXlsx(output: Writable, sheetName: string, header: string[], rows: AsyncIterable<Cell[]> | Iterable<Cell[]>, opts: { rtl?: boolean } = {}): Promise<void> {
+export interface SheetColumn {
+  width?: number;
+  /** Excel number format, e.g. 'yyyy-mm-dd hh:mm' for a date column. */
+  numFmt?: string;
+}
+
+export async function writeXlsx(
+  output: Writable,
+  sheetName: string,
+  header: string[],
+  rows: AsyncIterable<Cell[]> | Iterable<Cell[]>,
+  opts: { rtl?: boolean; columns?: SheetColumn[] } = {},
+): Promise<void> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useSharedStrings: false, useStyles: true });
   const sheet = workbook.addWorksheet(sheetName, { views: [{ rightToLeft: !!opts.rtl, state: 'frozen', ySplit: 1 }] });
+  if (opts.columns) sheet.columns = opts.columns.map((c) => ({ width: c.width, style: c.numFmt ? { numFmt: c.numFmt } : {} }));
   const head = sheet.addRow(header.map(neutralize));
   head.font = { bold: true };
   head.commit();
