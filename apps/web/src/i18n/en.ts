@@ -144,6 +144,13 @@ export const en: Messages = {
     selectRow: 'Select {{name}}',
     invite: 'Invite these customers to the website',
     bulkEmail: 'Email these customers',
+    export: {
+      button: 'Export to Excel',
+      title: 'Export the list to Excel',
+      hint: 'The file holds every customer of the list as searched, filtered and sorted now.',
+      columns: 'Columns',
+      download: 'Download (.xlsx)',
+    },
     sorts: {
       created_desc: 'Newest first',
       created_asc: 'Oldest first',

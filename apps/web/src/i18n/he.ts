@@ -143,6 +143,13 @@ export const he = {
     selectRow: 'בחר את {{name}}',
     invite: 'הזמן לקוחות אלה לאתר',
     bulkEmail: 'שלח דוא"ל ללקוחות אלה',
+    export: {
+      button: 'ייצוא לאקסל',
+      title: 'ייצוא הרשימה לאקסל',
+      hint: 'הקובץ יכלול את כל הלקוחות שברשימה לפי החיפוש, הסינון והמיון הנוכחיים.',
+      columns: 'עמודות',
+      download: 'הורד קובץ (.xlsx)',
+    },
     sorts: {
       created_desc: 'החדשים תחילה',
       created_asc: 'הישנים תחילה',

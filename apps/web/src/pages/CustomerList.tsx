@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { useCustomerCount, useCustomerList } from '../api/customers';
 import { CustomerFiltersPanel } from '../components/CustomerFiltersPanel';
 import { CustomerTable } from '../components/CustomerTable';
+import { ExportButton } from '../components/ExportButton';
 import { useFormat } from '../i18n/format';
 import { filtersFromParams, withParam } from '../lib/listParams';
 
@@ -34,6 +35,7 @@ export function CustomerList() {
         <Title order={2}>{t('list.title')}</Title>
         <Group>
           {/* The mail wizards start from this list's search and filters. */}
+          <ExportButton params={params} />
           <Button component={Link} to={`/mail/invite${listQuery(params)}`} variant="light">
             {t('list.invite')}
           </Button>
