@@ -231,6 +231,9 @@ export class RunPreparer {
           return 0;
         }
         const states = await ensureInitialPasswords(tx, run.tenantId, page.ids);
+        // A password made since the run was confirmed (staff "reset and resend") is this run's new one.
+        const kept = [...states].filter(([, s]) => s === 'existing_password').map(([id]) => id);
+        if (kept.length) for (const [id, s] of await invitationCredentials(tx, run.tenantId, kept, run.createdAt)) states.set(id, s);
         const add = { new_password: 0, existing_password: 0, set_password_link: 0 };
         for (const s of states.values()) add[s]++;
         const p = run.prepare;

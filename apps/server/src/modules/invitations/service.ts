@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { sql } from 'drizzle-orm';
-import type { BulkEmailBody, InvitationBody, LanguageFallback, RunPreview, RunState, RunStatus, SkipReason } from '@kesher/contracts';
+import { runFilter, type BulkEmailBody, type InvitationBody, type LanguageFallback, type RunPreview, type RunState, type RunStatus, type SkipReason } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import type { StaffContext } from '../../http/access.js';
 import { AppError, notFound } from '../../http/errors.js';
@@ -40,8 +40,14 @@ function sourceOf(staff: StaffContext, body: Body): RunSource {
   const byIds = body.customerIds !== undefined;
   if (byIds === (body.filter !== undefined)) throw new AppError('validation', 'run.list_required');
   if (byIds) return { customerIds: [...new Set(body.customerIds!.map((id) => id.toLowerCase()))].sort() };
+  // The filter schema lets any key through (custom fields are `cf.<key>`): a misspelt filter must
+  // not widen the run to every customer.
+  const unknown = Object.keys(body.filter!).filter((k) => !FILTER_KEYS.has(k) && !k.startsWith('cf.'));
+  if (unknown.length) throw new AppError('validation', 'run.unknown_filter', { keys: unknown.map((k) => `"${k}"`).join(', ') });
   return { filter: body.filter!, region: staff.region };
 }
+
+const FILTER_KEYS = new Set(Object.keys(runFilter.shape));
 
 async function templateOf(db: Db, tenantId: string, kind: RunKindOfWizard, body: Body): Promise<string> {
   const key = kind === 'invitation' ? INVITE_TEMPLATE : ((body as BulkEmailBody).templateKey ?? BULK_TEMPLATE);

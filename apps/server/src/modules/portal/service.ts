@@ -149,8 +149,7 @@ export async function planInitialPasswords(
     db,
     sql`select count(*) filter (where pc.password_hash is not null)::int as own,
                count(*) filter (where pc.password_hash is null and pc.initial_password is not null and pc.initial_expires_at > now())::int as valid,
-               count(*) filter (where pc.password_hash is null and (pc.initial_password is null or pc.initial_expires_at <= now()))::int
-                 + count(*) filter (where pc.customer_id is null)::int as fresh
+               count(*) filter (where pc.password_hash is null and (pc.initial_password is null or pc.initial_expires_at <= now()))::int as fresh
           from (${selection}) s
           left join portal_credentials pc on pc.customer_id = s.customer_id and pc.tenant_id = ${tenantId}`,
   );
