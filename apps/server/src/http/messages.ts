@@ -103,7 +103,7 @@ const he: Record<MessageKey, string> = {
   duplicates_not_allowed: 'מסד נתונים זה אינו מאפשר לקוחות כפולים',
   'not_found.mailbox': 'תיבת הדואר לא נמצאה',
   'not_found.template': 'התבנית לא נמצאה',
-  'not_found.mail_run': 'ההפקה לא נמצאה',
+  'not_found.mail_run': 'ההרצה לא נמצאה',
   'not_found.suppression': 'כתובת זו אינה ברשימת ההסרה',
   'conflict.mailbox_exists': 'לסניף זה (או לברירת המחדל של מסד הנתונים) כבר יש תיבת דואר',
   'mail.send_failed': 'שרת הדואר סירב: {answer}',

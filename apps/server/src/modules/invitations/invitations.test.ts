@@ -497,3 +497,78 @@ describe('branches', () => {
     expect(sink.to('il@example.com')[0]!.mail.html).toContain('<html dir="rtl" lang="he">');
   });
 });
+
+describe('runs in detail', () => {
+  it('the same address across pages is sent once; progress while preparing counts the confirmed list', async () => {
+    await mailbox();
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await makeCustomer(t.db, t.fx.tenantId, { email: i === 3 ? 'solo@example.com' : 'Family@example.com' })).id);
+    const id = await start({ customerIds: ids });
+    const seen: { state: string; total: number }[] = [];
+    await prepare({
+      pageSize: 1,
+      onPage: async () => {
+        const s = await status(id);
+        seen.push({ state: s.state, total: s.total });
+      },
+    });
+    expect(seen.every((s) => s.state === 'preparing' && s.total === 4)).toBe(true);
+    await deliver();
+    expect(sink.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['Family@example.com', 'solo@example.com']);
+    expect(sink.to('family@example.com')[0]!.key).toBe(`${id}:${ids[0]}`);
+    expect(await status(id)).toMatchObject({ state: 'done', total: 4, sent: 2, skipped: 2, skippedBy: { duplicate_address: 2 } });
+  });
+
+  it('a run whose preparation keeps failing ends "failed" with the reason', async () => {
+    await mailbox();
+    const c = await makeCustomer(t.db, t.fx.tenantId, { email: 'f@example.com' });
+    const id = await start({ customerIds: [c.id] });
+    const failing = new RunPreparer(t.db, {
+      settings,
+      maxAttempts: 2,
+      onPage: () => {
+        throw new Error('database on fire');
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      expect(await failing.runOnce()).toBe(true);
+      await t.db.execute(sql`update mail_runs set claimed_at = now() - interval '1 hour' where id = ${id}`);
+    }
+    const s = await status(id);
+    expect(s).toMatchObject({ state: 'failed', sent: 0 });
+    expect(s.error).toBe('preparation failed 2 times: database on fire');
+    expect(s.finishedAt).toBeTruthy();
+    expect(await failing.runOnce()).toBe(false);
+  });
+
+  it('lists runs newest first; a missing run is a 404 in the caller’s language', async () => {
+    await mailbox();
+    const c = await makeCustomer(t.db, t.fx.tenantId, { email: 'l@example.com' });
+    const first = await start({ customerIds: [c.id] });
+    const second = await start({ customerIds: [c.id] });
+    const bulk = await start({ customerIds: [c.id] }, '/api/v1/bulk-emails');
+    expect((await t.staff.get('/api/v1/invitations')).body.items.map((r: { id: string }) => r.id)).toEqual([second, first]);
+    expect((await t.staff.get('/api/v1/invitations?limit=1')).body.items).toHaveLength(1);
+    expect((await t.staff.get('/api/v1/bulk-emails')).body.items.map((r: { id: string }) => r.id)).toEqual([bulk]);
+    const missing = await t.staff.get('/api/v1/invitations/00000000-0000-4000-8000-000000000000');
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toBe('ההרצה לא נמצאה');
+    expect((await t.staff.get('/api/v1/invitations/00000000-0000-4000-8000-000000000000', { 'accept-language': 'en' })).body.message).toBe('Mail run not found');
+  });
+
+  it('a template missing the customer’s language goes in the database language, and the status and report say so', async () => {
+    await mailbox();
+    await t.admin.request('PUT', '/api/v1/templates/Newsletter/he', { subject: 'חדשות', html: '<p>שלום {#Client_Full_Name}</p>' });
+    const john = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'John', lastName: 'Smith', language: 'en', email: 'john@example.com' });
+    const preview = await t.staff.post('/api/v1/bulk-emails/preview', { customerIds: [john.id], templateKey: 'Newsletter' });
+    expect(preview.body.languageFallbacks).toEqual([{ wanted: 'en', used: 'he', count: 1 }]);
+    const id = await start({ customerIds: [john.id], templateKey: 'Newsletter' }, '/api/v1/bulk-emails');
+    await prepare();
+    await deliver();
+    expect(await status(id, '/api/v1/bulk-emails')).toMatchObject({ sent: 1, languageFallbacks: [{ wanted: 'en', used: 'he', count: 1 }] });
+    const report = await downloadSheet(t.app, t.staff, `/api/v1/bulk-emails/${id}/report.xlsx`, 'en');
+    expect(report.rows.at(-1)).toEqual(['Language fallbacks', '1 message in Hebrew instead of English (no template in English)']);
+    const he = await downloadSheet(t.app, t.staff, `/api/v1/bulk-emails/${id}/report.xlsx`, 'he');
+    expect(he.rows.at(-1)).toEqual(['שפה חלופית', 'הודעה אחת בעברית במקום באנגלית (אין תבנית באנגלית)']);
+  });
+});

@@ -12,6 +12,12 @@ import { getRun } from './service.js';
  * the run's outbox rows), then the language fallbacks. Hebrew headers and a right-to-left sheet
  * for a Hebrew caller. No password or link is in it (the outbox holds none).
  */
+const LANGUAGE_NAMES: Record<'he' | 'en', Record<string, string>> = {
+  he: { he: 'עברית', en: 'אנגלית' },
+  en: { he: 'Hebrew', en: 'English' },
+};
+const languageName = (lang: 'he' | 'en', code: string | null): string => (code === null ? '—' : (LANGUAGE_NAMES[lang][code] ?? code));
+
 const STRINGS = {
   he: {
     sheet: 'דוח שליחה',
@@ -29,7 +35,8 @@ const STRINGS = {
     },
     credential: { new_password: 'סיסמה חדשה', existing_password: 'הסיסמה הקיימת נשלחה שוב', set_password_link: 'קישור לבחירת סיסמה' },
     fallbacks: 'שפה חלופית',
-    fallbackLine: (wanted: string, used: string | null, n: number) => `${n} הודעות בשפה ${used ?? '—'} במקום ${wanted} (אין תבנית בשפה ${wanted})`,
+    fallbackLine: (wanted: string, used: string | null, n: number) =>
+      `${n === 1 ? 'הודעה אחת' : `${n} הודעות`} ב${languageName('he', used)} במקום ב${languageName('he', wanted)} (אין תבנית ב${languageName('he', wanted)})`,
     noFallbacks: 'אין: כל ההודעות נשלחו בשפת הלקוח',
   },
   en: {
@@ -48,7 +55,8 @@ const STRINGS = {
     },
     credential: { new_password: 'new password', existing_password: 'existing password re-sent', set_password_link: 'set-password link' },
     fallbacks: 'Language fallbacks',
-    fallbackLine: (wanted: string, used: string | null, n: number) => `${n} messages in ${used ?? '—'} instead of ${wanted} (no template in ${wanted})`,
+    fallbackLine: (wanted: string, used: string | null, n: number) =>
+      `${n === 1 ? '1 message' : `${n} messages`} in ${languageName('en', used)} instead of ${languageName('en', wanted)} (no template in ${languageName('en', wanted)})`,
     noFallbacks: 'none: every message went in the customer’s language',
   },
 } as const;
