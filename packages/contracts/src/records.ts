@@ -98,6 +98,8 @@ export const tenant = z.object({
   defaultRegion: z.string(),
   defaultLanguage: language,
   allowDuplicates: z.boolean(),
+  /** A phone / email / ID number shared by more customers than this stops counting as a duplicate match. */
+  sharedKeyLimit: z.number().int(),
 });
 export type Tenant = z.infer<typeof tenant>;
 export const tenantPatch = z.strictObject({
@@ -105,6 +107,7 @@ export const tenantPatch = z.strictObject({
   defaultRegion: z.string().trim().length(2).toUpperCase().optional(),
   defaultLanguage: language.optional(),
   allowDuplicates: z.boolean().optional(),
+  sharedKeyLimit: z.number().int().min(1).max(10_000).optional(),
 });
 
 // ---- auth ----

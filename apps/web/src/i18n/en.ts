@@ -313,6 +313,8 @@ export const en: Messages = {
       defaultRegion: 'Default phone region',
       defaultLanguage: 'Default language',
       allowDuplicates: 'Allow duplicate customers',
+      sharedKeyLimit: 'Most customers sharing one value',
+      sharedKeyLimitHint: 'A phone, email or ID number found on more customers than this (a switchboard, a family email) does not count as a duplicate match.',
       allowDuplicatesHint: 'When checked, a customer can be created even when one with the same phone, email or ID number exists.',
     },
   },

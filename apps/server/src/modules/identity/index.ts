@@ -6,7 +6,7 @@ import { rows, type Db } from '../../db/client.js';
  * Identity resolution: which existing customers share a main phone (E.164), an email
  * (lower-cased) or an ID number (normalised) with a candidate. One service for every channel
  * (create new, import, Web Data Port, portal registration); set-based, so a batch of candidates
- * costs three index-backed queries, not three per row.
+ * costs one query (an index probe per distinct key value), not one per row.
  */
 export interface IdentityKeys {
   phones: string[];
@@ -16,57 +16,75 @@ export interface IdentityKeys {
 
 type MatchKey = DuplicateMatch['matchedOn'][number];
 
-interface MatchRow {
-  i: number;
-  key: MatchKey;
-  id: string;
-}
+type HitRow = Omit<DuplicateMatch, 'matchedOn'> & { key: MatchKey; v: string };
 
+/** Which customers carry a key value, per kind: each an index probe (GIN on the arrays, b-tree on the ID). */
+const PROBES: Record<MatchKey, string> = {
+  phone: 'c.phones_norm @> array[k.v]',
+  email: 'c.emails_norm @> array[k.v]',
+  id_number: 'c.id_number_norm = k.v',
+};
+
+/**
+ * Matches a batch of candidates in one query. A key value carried by more than the tenant's
+ * `shared_key_limit` customers (an office switchboard, a family's shared email) is not a match.
+ * (No LIMIT per probe: it makes the planner walk the tenant's rows hoping to stop early instead
+ * of probing the GIN index — 13 s instead of milliseconds for a batch of thousands.)
+ */
 export async function matchBatch(db: Db, tenantId: string, candidates: IdentityKeys[]): Promise<Map<number, DuplicateMatch[]>> {
-  const phone = flatten(candidates, (c) => c.phones);
-  const email = flatten(candidates, (c) => c.emails);
-  const idNum = flatten(candidates, (c) => c.idNumbers);
-  const result = new Map<number, DuplicateMatch[]>();
-  if (phone.i.length + email.i.length + idNum.i.length === 0) return result;
-
-  const hits = await rows<MatchRow>(
-    db,
-    sql`select k.i, 'phone' as key, c.id
-          from unnest(${sql.param(phone.i)}::int[], ${sql.param(phone.v)}::text[]) as k(i, v)
-          join customers c on c.tenant_id = ${tenantId} and c.phones_norm @> array[k.v]
-        union
-        select k.i, 'email' as key, c.id
-          from unnest(${sql.param(email.i)}::int[], ${sql.param(email.v)}::text[]) as k(i, v)
-          join customers c on c.tenant_id = ${tenantId} and c.emails_norm @> array[k.v]
-        union
-        select k.i, 'id_number' as key, c.id
-          from unnest(${sql.param(idNum.i)}::int[], ${sql.param(idNum.v)}::text[]) as k(i, v)
-          join customers c on c.tenant_id = ${tenantId} and c.id_number_norm = k.v`,
-  );
-  if (hits.length === 0) return result;
-
-  const ids = [...new Set(hits.map((h) => h.id))];
-  const summaries = await rows<Omit<DuplicateMatch, 'matchedOn'>>(
-    db,
-    sql`select id, customer_number as "customerNumber", status,
-               trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) as "fullName",
-               phone, email, id_number as "idNumber", branch_id as "branchId", city,
-               to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt"
-          from customers where tenant_id = ${tenantId} and id = any(${sql.param(ids)}::uuid[])
-         order by customer_number`,
-  );
-  const byId = new Map(summaries.map((s) => [s.id, { ...s, customerNumber: Number(s.customerNumber) }]));
-  for (const h of hits) {
-    const list = result.get(h.i) ?? [];
-    let m = list.find((x) => x.id === h.id);
-    if (!m) {
-      const s = byId.get(h.id);
-      if (!s) continue;
-      m = { ...s, matchedOn: [] };
-      list.push(m);
+  const wanted = new Map<string, number[]>(); // "kind:value" → candidate indexes
+  const kinds: MatchKey[] = [];
+  const values: string[] = [];
+  const add = (kind: MatchKey, list: string[], i: number) => {
+    for (const v of new Set(list)) {
+      const k = `${kind}:${v}`;
+      const at = wanted.get(k);
+      if (at) at.push(i);
+      else {
+        wanted.set(k, [i]);
+        kinds.push(kind);
+        values.push(v);
+      }
     }
-    if (!m.matchedOn.includes(h.key)) m.matchedOn.push(h.key);
-    result.set(h.i, list);
+  };
+  candidates.forEach((c, i) => {
+    add('phone', c.phones, i);
+    add('email', c.emails, i);
+    add('id_number', c.idNumbers, i);
+  });
+  const result = new Map<number, DuplicateMatch[]>();
+  if (values.length === 0) return result;
+
+  const probes = sql.join(
+    (Object.keys(PROBES) as MatchKey[]).map(
+      (kind) => sql`select ${kind}::text as key, k.v, c.id
+                      from keys k join customers c on c.tenant_id = ${tenantId} and ${sql.raw(PROBES[kind])}
+                     where k.kind = ${kind}`,
+    ),
+    sql` union all `,
+  );
+  const hits = await rows<HitRow>(
+    db,
+    sql`with keys as (select * from unnest(${sql.param(kinds)}::text[], ${sql.param(values)}::text[]) as k(kind, v)),
+             hits as (select h.*, count(*) over (partition by h.key, h.v) as n from (${probes}) h)
+        select h.key, h.v, s.id, s.customer_number as "customerNumber", s.status,
+               trim(coalesce(s.first_name, '') || ' ' || coalesce(s.last_name, '')) as "fullName",
+               s.phone, s.email, s.id_number as "idNumber", s.branch_id as "branchId", s.city,
+               to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt"
+          from hits h join customers s on s.id = h.id
+         where h.n <= (select shared_key_limit from tenants where id = ${tenantId})`,
+  );
+  for (const { key, v, ...summary } of hits) {
+    for (const i of wanted.get(`${key}:${v}`) ?? []) {
+      const list = result.get(i) ?? [];
+      let m = list.find((x) => x.id === summary.id);
+      if (!m) {
+        m = { ...summary, customerNumber: Number(summary.customerNumber), matchedOn: [] };
+        list.push(m);
+      }
+      if (!m.matchedOn.includes(key)) m.matchedOn.push(key);
+      result.set(i, list);
+    }
   }
   for (const list of result.values()) list.sort((a, b) => a.customerNumber - b.customerNumber);
   return result;
@@ -75,16 +93,4 @@ export async function matchBatch(db: Db, tenantId: string, candidates: IdentityK
 /** The existing customers that match one candidate. */
 export async function findMatches(db: Db, tenantId: string, keys: IdentityKeys): Promise<DuplicateMatch[]> {
   return (await matchBatch(db, tenantId, [keys])).get(0) ?? [];
-}
-
-function flatten(candidates: IdentityKeys[], pick: (c: IdentityKeys) => string[]) {
-  const i: number[] = [];
-  const v: string[] = [];
-  candidates.forEach((c, index) => {
-    for (const value of new Set(pick(c))) {
-      i.push(index);
-      v.push(value);
-    }
-  });
-  return { i, v };
 }

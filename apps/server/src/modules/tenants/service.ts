@@ -11,6 +11,7 @@ export function presentTenant(row: typeof tenants.$inferSelect): Tenant {
     defaultRegion: row.defaultRegion,
     defaultLanguage: row.defaultLanguage === 'en' ? 'en' : 'he',
     allowDuplicates: row.allowDuplicates,
+    sharedKeyLimit: row.sharedKeyLimit,
   };
 }
 

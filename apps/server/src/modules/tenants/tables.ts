@@ -8,6 +8,8 @@ export const tenants = pgTable('tenants', {
   defaultRegion: text('default_region').notNull().default('IL'),
   defaultLanguage: text('default_language').notNull().default('he'),
   allowDuplicates: boolean('allow_duplicates').notNull().default(false),
+  /** A phone / email / ID number carried by more customers than this is not a duplicate match (a switchboard, a shared email). */
+  sharedKeyLimit: integer('shared_key_limit').notNull().default(20),
   /** Next customer number; taken under the row lock so numbers are sequential and never reused. */
   nextCustomerNumber: bigint('next_customer_number', { mode: 'number' }).notNull().default(1),
   /** Days a generated (initial) portal password stays valid. */

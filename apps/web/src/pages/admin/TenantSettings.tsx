@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { Checkbox, Loader, TextInput, Title } from '@mantine/core';
+import { Checkbox, Loader, NumberInput, TextInput, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import type { Language, Tenant } from '@kesher/contracts';
 import { useSaveTenant, useTenant } from '../../api/admin';
@@ -8,12 +8,13 @@ import { CountrySelect, LanguageSelect } from '../../components/Pickers';
 import { useFormState } from '../../lib/form';
 import { Form, FormActions } from '../../components/Form';
 
-const FIELDS = ['name', 'defaultRegion', 'defaultLanguage', 'allowDuplicates'] as const;
+const FIELDS = ['name', 'defaultRegion', 'defaultLanguage', 'allowDuplicates', 'sharedKeyLimit'] as const;
 const fromTenant = (x?: Tenant) => ({
   name: x?.name ?? '',
   defaultRegion: (x?.defaultRegion ?? 'IL') as string | null,
   defaultLanguage: (x?.defaultLanguage ?? 'he') as Language | null,
   allowDuplicates: x?.allowDuplicates ?? false,
+  sharedKeyLimit: (x?.sharedKeyLimit ?? 20) as number | string,
 });
 
 /** The database ("tenant") settings. */
@@ -38,6 +39,7 @@ export function TenantSettings() {
         ...(v.defaultRegion ? { defaultRegion: v.defaultRegion } : {}),
         ...(v.defaultLanguage ? { defaultLanguage: v.defaultLanguage } : {}),
         allowDuplicates: v.allowDuplicates,
+        ...(typeof v.sharedKeyLimit === 'number' ? { sharedKeyLimit: v.sharedKeyLimit } : {}),
       },
       feedback,
     );
@@ -63,6 +65,16 @@ export function TenantSettings() {
         description={t('admin.tenant.allowDuplicatesHint')}
         checked={v.allowDuplicates}
         onChange={(e) => form.set('allowDuplicates', e.currentTarget.checked)}
+      />
+      <NumberInput
+        label={t('admin.tenant.sharedKeyLimit')}
+        description={t('admin.tenant.sharedKeyLimitHint')}
+        min={1}
+        max={10000}
+        allowDecimal={false}
+        value={v.sharedKeyLimit}
+        onChange={(x) => form.set('sharedKeyLimit', x)}
+        error={form.errors.sharedKeyLimit}
       />
       <FormActions saving={save.isPending} />
     </Form>

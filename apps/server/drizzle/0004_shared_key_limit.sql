@@ -1,0 +1,1 @@
+ALTER TABLE "tenants" ADD COLUMN "shared_key_limit" integer DEFAULT 20 NOT NULL;
