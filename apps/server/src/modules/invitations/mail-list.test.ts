@@ -130,6 +130,13 @@ describe('an .xlsx list', () => {
     expect(report.rows.filter((x) => /^\d+$/.test(x[0] ?? ''))).toHaveLength(6);
   });
 
+  it('passes over a title line above the header', async () => {
+    const dana = await makeCustomer(t.db, t.fx.tenantId, { email: 'dana@example.com' });
+    const file = await workbook([['רשימת לקוחות לדיוור - נובמבר'], [], ['כתובת מייל'], ['dana@example.com']]);
+    const r = await uploadList(t.app, t.staff, file);
+    expect(r.body).toMatchObject({ customerIds: [dana.id], rows: 1, keyColumns: [{ key: 'email', header: 'כתובת מייל', column: 1 }], unmatched: [] });
+  });
+
   it('reads English headers and first / last name columns', async () => {
     const dana = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'Dana', lastName: 'Levi', email: 'dana@example.com' });
     const file = await workbook([
@@ -158,6 +165,8 @@ describe('an .xlsx list', () => {
       ['a header without rows', await workbook([['Email']]), {}, 400, /header row but no rows/],
       ['no key column', await workbook([['Name', 'Phone'], ['Dana', '050-1234567']]), {}, 400, /No column to find customers by.*"Name", "Phone"/],
       ['no file part', valid, { field: 'other' }, 400, /field "file"/],
+      ['only a title', await workbook([['רשימת לקוחות לדיוור']]), {}, 400, /No column to find customers by.*"רשימת לקוחות לדיוור"/],
+      ['a title, then no header', await workbook([['רשימה'], ['Dana', '050-1234567']]), {}, 400, /No column to find customers by.*"Dana", "050-1234567"/],
     ];
     for (const [what, file, opts, code, message] of cases) {
       const r = await uploadList(t.app, t.staff, file, opts);

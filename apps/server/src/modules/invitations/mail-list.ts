@@ -26,6 +26,9 @@ const FIRST_NAME = ['first name', 'שם פרטי'];
 const LAST_NAME = ['last name', 'surname', 'family name', 'שם משפחה', 'משפחה'];
 const ORDER: Key[] = ['customer_number', 'id_number', 'email'];
 const BATCH = 5000;
+const MAX_TITLE_LINES = 3;
+const noKeyColumn = (cells: string[]) =>
+  new AppError('validation', 'mail_list.no_key_column', { found: cells.filter(Boolean).map((c) => `"${c}"`).join(', ') });
 
 export function normalizeHeader(text: string): string {
   return text
@@ -85,6 +88,7 @@ export async function matchMailList(db: Db, tenantId: string, file: Buffer): Pro
   let columns: { key: Key; column: number }[] | null = null;
   let nameOf: (values: Cell[]) => string | null = () => null;
   let sawAnything = false;
+  const titles: string[] = [];
   let pending: Pending[] = [];
 
   const flush = async () => {
@@ -123,7 +127,13 @@ export async function matchMailList(db: Db, tenantId: string, file: Buffer): Pro
           }
         }
         if (columns.length === 0) {
-          throw new AppError('validation', 'mail_list.no_key_column', { found: cells.filter(Boolean).map((c) => `"${c}"`).join(', ') });
+          // A title line above the header ("רשימת לקוחות לדיוור": one filled cell) is passed over, a few at most.
+          titles.push(...cells.filter(Boolean));
+          if (cells.filter(Boolean).length === 1 && titles.length <= MAX_TITLE_LINES) {
+            columns = null;
+            continue;
+          }
+          throw noKeyColumn(cells);
         }
         const full = headers.findIndex((h) => NAME_HEADERS.includes(h));
         const first = headers.findIndex((h) => FIRST_NAME.includes(h));
@@ -153,6 +163,7 @@ export async function matchMailList(db: Db, tenantId: string, file: Buffer): Pro
     throw notXlsx(`it could not be read: ${(err as Error).message}`);
   }
   if (!sawAnything) throw new AppError('validation', 'mail_list.empty');
+  if (!columns) throw noKeyColumn(titles);
   if (out.rows === 0) throw new AppError('validation', 'mail_list.no_rows');
   await flush();
   out.unmatched.sort((a, b) => a.row - b.row);
