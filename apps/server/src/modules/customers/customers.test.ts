@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useApp } from '../../testing/index.js';
+import { TestClient, useApp } from '../../testing/index.js';
 
 const t = useApp();
 
@@ -118,6 +118,26 @@ describe('duplicate check on create new', () => {
   it('two concurrent creates of the same person make one card', async () => {
     const [a, b] = await Promise.all([t.admin.post('/api/v1/customers', david), t.staff.post('/api/v1/customers', { ...david, firstName: 'דויד' })]);
     expect([a.status, b.status].sort()).toEqual([201, 409]);
+  });
+});
+
+describe('REST API create (SPEC §2: no duplicate check unless asked)', () => {
+  it('creates a second card for the same phone with an API key, stamped with the key name; ?dedupe=true checks', async () => {
+    const key = (await t.admin.post('/api/v1/api-keys', { name: 'Landing Zapier' })).body.key as string;
+    const machine = new TestClient(t.app).withApiKey(key);
+    const first = await t.admin.post('/api/v1/customers', { firstName: 'דנה', lastName: 'לוי', phone: '050-123 4567' });
+    expect(first.status).toBe(201);
+
+    const again = await machine.post('/api/v1/customers', { firstName: 'Dana', lastName: 'Levi', phone: '+972501234567' });
+    expect(again.status).toBe(201);
+    expect(again.body.createdBy).toBe('Landing Zapier');
+    expect(again.body.customerNumber).toBe(first.body.customerNumber + 1);
+
+    const checked = await machine.post('/api/v1/customers?dedupe=true', { lastName: 'Levi', phone: '0501234567' });
+    expect(checked.status).toBe(409);
+    expect(checked.body.matches.map((m: { id: string }) => m.id).sort()).toEqual([first.body.id, again.body.id].sort());
+    // A staff session keeps the check (the back office's "Create new").
+    expect((await t.staff.post('/api/v1/customers', { lastName: 'Levi', phone: '050 1234567' })).status).toBe(409);
   });
 });
 

@@ -67,14 +67,17 @@ export const customerRoutes = (db: Db) => async (plain: FastifyInstance) => {
       config: { access },
       schema: {
         tags,
-        summary: 'Create a customer; 409 with the matches when a duplicate exists',
+        summary:
+          'Create a customer; 409 with the matches when a duplicate exists. With an API key there is no duplicate check (SPEC §2: the caller searched first) unless `dedupe=true`; created by = the key\'s name.',
         body: customerCreate,
-        querystring: z.object({ force: z.enum(['true', 'false']).optional() }),
+        querystring: z.object({ force: z.enum(['true', 'false']).optional(), dedupe: z.enum(['true', 'false']).optional() }),
         response: { 201: customer },
       },
     },
     async (request, reply) => {
-      const created = await customers.createCustomer(db, staffOf(request), request.body, { force: request.query.force === 'true' });
+      const staff = staffOf(request);
+      const skipDuplicateCheck = staff.via === 'api_key' && request.query.dedupe !== 'true';
+      const created = await customers.createCustomer(db, staff, request.body, { force: request.query.force === 'true', skipDuplicateCheck });
       return reply.status(201).send(created);
     },
   );
