@@ -76,17 +76,19 @@ describe('preview', () => {
     const invalid = await makeCustomer(t.db, t.fx.tenantId, { email: 'x@example.com' });
     await t.db.execute(sql`update customers set email = 'not an address' where id = ${invalid.id}`);
     const twin = await makeCustomer(t.db, t.fx.tenantId, { email: 'DANA@example.com' });
-    await ensureInitialPasswords(t.db, t.fx.tenantId, [existing.id]);
+    const expired = await makeCustomer(t.db, t.fx.tenantId, { email: 'expired@example.com' });
+    await ensureInitialPasswords(t.db, t.fx.tenantId, [existing.id, expired.id]);
+    await t.db.execute(sql`update portal_credentials set initial_expires_at = now() - interval '1 second' where customer_id = ${expired.id}`);
     await chooseOwnPassword(own.id);
     const before = await footprint(t.db);
 
-    const ids = [fresh.id, existing.id, own.id, noEmail.id, invalid.id, twin.id];
+    const ids = [fresh.id, existing.id, own.id, noEmail.id, invalid.id, twin.id, expired.id];
     const r = await t.staff.post('/api/v1/invitations/preview', { customerIds: ids });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body).toEqual({
-      total: 6,
-      willSend: 3,
-      newPasswords: 4, // fresh, noEmail, invalid, twin: passwords are made for every card of the list
+      total: 7,
+      willSend: 4,
+      newPasswords: 5, // fresh, noEmail, invalid, twin, expired: passwords are made for every card of the list
       existingPasswords: 1,
       setPasswordLinks: 1,
       skipped: 3,
