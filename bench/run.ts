@@ -206,6 +206,7 @@ async function runColdStarts(target: Target): Promise<Result | null> {
 }
 
 async function main(): Promise<void> {
+  if (only?.includes('mail')) return console.log('BENCH_ONLY=mail: only the mail bench (mail.ts) runs.');
   const target = url ? postgresTarget() : pgliteTarget();
   console.log(`Kesher bench: ${target.label}, ${count.toLocaleString('en')} customers, ${iterations} iterations (+${warmup} warm-up) per measure`);
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -75,25 +75,143 @@ export function singleTransport(s: SmtpSettings): Transport {
   return nodemailer.createTransport(transportOptions(s));
 }
 
-/** One pooled transport per mailbox, replaced when the mailbox's settings change. */
+/**
+ * One pooled transport per mailbox, replaced when the mailbox's settings change. A connection
+ * is replaced after `maxMessages` messages (a long-lived session is not held forever by one
+ * relay); `maxConnections` sessions run side by side.
+ */
 export class TransportCache {
   private readonly byMailbox = new Map<string, { version: string; transport: Transport }>();
-  constructor(private readonly maxConnections = 5) {}
+  constructor(
+    private readonly maxConnections = 5,
+    private readonly maxMessages = 1000,
+  ) {}
 
   get(s: SmtpSettings): Transport {
     const id = s.mailboxId ?? 'server';
     const found = this.byMailbox.get(id);
     if (found && found.version === s.version) return found.transport;
     found?.transport.close();
-    const transport = nodemailer.createTransport({ ...transportOptions(s), pool: true, maxConnections: this.maxConnections, maxMessages: 1000 });
+    const transport = nodemailer.createTransport({ ...transportOptions(s), pool: true, maxConnections: this.maxConnections, maxMessages: this.maxMessages });
     this.byMailbox.set(id, { version: s.version, transport });
     return transport;
+  }
+
+  /**
+   * Sends one message through the mailbox's pool. A message that `buildMime` can write (every
+   * message the worker composes, in practice) goes out pre-built as `raw` with its envelope:
+   * nodemailer's composer builds a tree of streams per message, which costs about as much CPU
+   * as everything else the worker does for it; the rest falls back to the composer.
+   */
+  async send(s: SmtpSettings, mail: OutgoingMail): Promise<{ messageId: string }> {
+    const transport = this.get(s);
+    const raw = buildMime(mail);
+    if (raw === null) {
+      const info = (await transport.sendMail(mail)) as { messageId?: string };
+      return { messageId: info.messageId ?? mail.messageId };
+    }
+    await transport.sendMail({ envelope: { from: mail.from.address, to: [typeof mail.to === 'string' ? mail.to : mail.to.address] }, raw });
+    return { messageId: mail.messageId };
   }
 
   closeAll(): void {
     for (const { transport } of this.byMailbox.values()) transport.close();
     this.byMailbox.clear();
   }
+}
+
+// ---- pre-built messages ----
+
+/** A message as compose.ts makes it. */
+export interface OutgoingMail {
+  from: { name: string; address: string };
+  to: { name: string; address: string } | string;
+  replyTo?: string;
+  subject: string;
+  html: string;
+  text: string;
+  messageId: string;
+  headers: Record<string, string | { prepared: true; value: string }>;
+}
+
+/** An address we write as is: no quotes, comments, spaces or non-ASCII (those go to nodemailer's composer). */
+const SIMPLE_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const HEADER_NAME = /^[!-9;-~]+$/;
+const CONTROL = /[\x00-\x1f\x7f]+/g;
+let boundaryCounter = 0;
+
+/**
+ * RFC 2047 encoded words (UTF-8, base64), each at most 42 bytes of text (a 68-character word),
+ * never splitting a character, folded one word a line. ASCII without control characters is
+ * returned as it is.
+ */
+export function encodeHeaderText(value: string): string {
+  const clean = value.replace(CONTROL, ' ');
+  if (PRINTABLE_ASCII.test(clean) && !clean.includes('=?')) return clean;
+  const words: string[] = [];
+  let chunk = '';
+  let bytes = 0;
+  for (const ch of clean) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > 42) {
+      words.push(chunk);
+      chunk = '';
+      bytes = 0;
+    }
+    chunk += ch;
+    bytes += size;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w).toString('base64')}?=`).join('\r\n ');
+}
+
+/** A display name: quoted when ASCII (specials and all), encoded words otherwise. */
+function phrase(name: string): string {
+  const clean = name.replace(CONTROL, ' ').trim();
+  if (PRINTABLE_ASCII.test(clean) && !clean.includes('=?')) return `"${clean.replace(/[\\"]/g, '\\$&')}"`;
+  return encodeHeaderText(clean);
+}
+
+function mailbox(m: { name: string; address: string } | string): string | null {
+  const address = typeof m === 'string' ? m : m.address;
+  if (!SIMPLE_ADDRESS.test(address)) return null;
+  const name = typeof m === 'string' ? '' : m.name.trim();
+  return name ? `${phrase(name)} <${address}>` : address;
+}
+
+/** Base64 in lines of 76 characters, CRLF-separated. */
+function base64Lines(text: string): string {
+  const b64 = Buffer.from(text.replace(/\r?\n/g, '\r\n')).toString('base64');
+  let out = '';
+  for (let i = 0; i < b64.length; i += 76) out += (i ? '\r\n' : '') + b64.slice(i, i + 76);
+  return out;
+}
+
+/**
+ * The whole message, as nodemailer's composer would write it for a mail with `text` + `html`:
+ * RFC 5322 headers (display names and the subject as RFC 2047 words), `multipart/alternative`
+ * with a UTF-8 text part and an HTML part, both base64. Returns null for a message this does
+ * not handle (an address with quotes or non-ASCII, a header value with line breaks): the caller
+ * sends that one through the composer.
+ */
+export function buildMime(mail: OutgoingMail, date = new Date()): string | null {
+  const from = mailbox(mail.from);
+  const to = mailbox(mail.to);
+  if (!from || !to || (mail.replyTo && !SIMPLE_ADDRESS.test(mail.replyTo)) || !/^<[^<>\s]+>$/.test(mail.messageId)) return null;
+  const head = [`From: ${from}`, `To: ${to}`];
+  if (mail.replyTo) head.push(`Reply-To: ${mail.replyTo}`);
+  head.push(`Subject: ${encodeHeaderText(mail.subject)}`, `Message-ID: ${mail.messageId}`, `Date: ${date.toUTCString().replace(/GMT$/, '+0000')}`, 'MIME-Version: 1.0');
+  for (const [name, v] of Object.entries(mail.headers)) {
+    const value = typeof v === 'string' ? v : v.value;
+    if (!HEADER_NAME.test(name) || !PRINTABLE_ASCII.test(value) || value.length > 900) return null;
+    head.push(`${name}: ${value}`);
+  }
+  const boundary = `--_kesher_${(++boundaryCounter).toString(36)}_${date.getTime().toString(36)}`;
+  head.push(`Content-Type: multipart/alternative; boundary="${boundary}"`);
+  const part = (type: string, body: string) =>
+    `--${boundary}\r\nContent-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(body)}\r\n`;
+  return `${head.join('\r\n')}\r\n\r\n${part('text/plain', mail.text)}${part('text/html', mail.html)}--${boundary}--\r\n`;
 }
 
 interface SmtpError {

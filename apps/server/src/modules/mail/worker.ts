@@ -149,8 +149,8 @@ export class MailWorker {
 
   private async send(c: Composed): Promise<Outcome> {
     try {
-      const info = (await this.transports.get(c.smtp).sendMail(c.mail)) as { messageId?: string };
-      return { state: 'sent', messageId: info.messageId ?? c.mail.messageId, filed: c.filed };
+      const info = await this.transports.send(c.smtp, c.mail);
+      return { state: 'sent', messageId: info.messageId, filed: c.filed };
     } catch (err) {
       const error = describeSmtpError(err);
       if (isTransient(err)) return { state: 'queued', error, retryInSeconds: 0 };
