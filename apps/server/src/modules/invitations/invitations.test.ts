@@ -574,3 +574,51 @@ describe('runs in detail', () => {
     expect(he.rows.at(-1)).toEqual(['שפה חלופית', 'הודעה אחת בעברית במקום באנגלית (אין תבנית באנגלית)']);
   });
 });
+
+describe('the preparer in the background', () => {
+  /** Waits (without a time limit of its own: the test's) until the run reaches a state. */
+  async function until(id: string, state: string) {
+    for (;;) {
+      const s = await status(id);
+      if (s.state === state) return s;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('is woken by a new run, and on stop hands its run back for any preparer to resume at once', async () => {
+    await mailbox();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await makeCustomer(t.db, t.fx.tenantId, { email: `b${i}@example.com` })).id);
+
+    // A long idle wait: only the "created" event can wake it in time (asleep already, or still busy).
+    const awake = new RunPreparer(t.db, { settings, idleMs: 600_000 }).start();
+    const first = await start({ customerIds: ids.slice(0, 1) });
+    await until(first, 'sending');
+    await awake.stop();
+
+    let stopped: Promise<void> | null = null;
+    const stopping = new RunPreparer(t.db, {
+      settings,
+      idleMs: 600_000,
+      pageSize: 2,
+      onPage: (page) => {
+        if (page.phase === 'passwords' && page.index === 0) stopped = stopping.stop();
+      },
+    });
+    const second = await start({ customerIds: ids });
+    stopping.start();
+    await until(second, 'preparing');
+    while (!stopped) await new Promise((r) => setTimeout(r, 20));
+    await stopped;
+    const [run] = await rows<{ state: string; attempts: number; phase: string }>(
+      t.db,
+      sql`select state, (notes->'prepare'->>'attempts')::int as attempts, notes->'prepare'->>'phase' as phase from mail_runs where id = ${second}`,
+    );
+    expect(run).toEqual({ state: 'preparing', attempts: 0, phase: 'passwords' });
+    expect(await prepare({ pageSize: 2 })).toBe(1);
+    await deliver();
+    expect(sink.countByKey().size).toBe(6);
+    expect([...sink.countByKey().values()].every((n) => n === 1)).toBe(true);
+    expect(await status(second)).toMatchObject({ state: 'done', sent: 5, newPasswords: 4, existingPasswords: 1 });
+  });
+});

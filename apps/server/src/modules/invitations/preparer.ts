@@ -70,7 +70,12 @@ export class RunPreparer {
   private loop: Promise<void> | null = null;
   private stopping = false;
   private sleeper: (() => void) | null = null;
-  private readonly wake = () => this.sleeper?.();
+  /** A run was created while this preparer was busy (not asleep): the next sleep is skipped. */
+  private woken = false;
+  private readonly wake = () => {
+    if (this.sleeper) this.sleeper();
+    else this.woken = true;
+  };
 
   constructor(
     private readonly db: Db,
@@ -112,7 +117,10 @@ export class RunPreparer {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
+    if (this.stopping || this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const self = this;
