@@ -146,3 +146,15 @@ export const isEmail = (value: string): boolean => emailFormat.safeParse(value).
 export const statusMove = z.object({ status: statusId, allowed: z.boolean(), reason: z.string().nullable() });
 export const statusMoves = z.object({ current: statusId, moves: z.array(statusMove) });
 export type StatusMoves = z.infer<typeof statusMoves>;
+
+/** POST /api/v1/customers/copy: copy cards to another database the user belongs to (SPEC §2). */
+export const customerCopy = z.strictObject({
+  customerIds: z.array(uuid).min(1).max(5000),
+  targetTenantId: uuid,
+});
+export const customerCopyResult = z.object({
+  targetTenantId: uuid,
+  /** In the order of the source customer numbers. */
+  copied: z.array(z.object({ sourceId: uuid, id: uuid, customerNumber: z.number().int() })),
+});
+export type CustomerCopyResult = z.infer<typeof customerCopyResult>;

@@ -2,9 +2,10 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { customer, customerCount, customerCreate, customerFields, customerExportQuery, customerListQuery, customerPage, customerPatch, customerSummary, statusMoves, uuid } from '@kesher/contracts';
+import { customer, customerCount, customerCreate, customerFields, customerCopy, customerCopyResult, customerExportQuery, customerListQuery, customerPage, customerPatch, customerSummary, statusMoves, uuid } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
+import { copyCustomers } from './copy.js';
 import { exportCustomers } from './export.js';
 import { countCustomers, listCustomers } from './list.js';
 import * as customers from './service.js';
@@ -80,6 +81,20 @@ export const customerRoutes = (db: Db) => async (plain: FastifyInstance) => {
       const created = await customers.createCustomer(db, staff, request.body, { force: request.query.force === 'true', skipDuplicateCheck });
       return reply.status(201).send(created);
     },
+  );
+
+  app.post(
+    '/api/v1/customers/copy',
+    {
+      config: { access },
+      schema: {
+        tags,
+        summary: 'Copy cards to another database you belong to: every field but the customer number, no duplicate check, logged on both cards',
+        body: customerCopy,
+        response: { 200: customerCopyResult },
+      },
+    },
+    async (request) => copyCustomers(db, staffOf(request), request.body),
   );
 
   app.get('/api/v1/customers/:id', { config: { access }, schema: { tags, params: idParams, response: { 200: customer } } }, async (request) =>
