@@ -161,6 +161,14 @@ export const en: Messages = {
     },
   },
   card: {
+    copy: {
+      button: 'Copy to another database',
+      title: 'Copy the customer to another database',
+      hint: 'Every field is copied as is except the customer number (a new one there). No duplicate check. Both cards log the copy.',
+      target: 'Database',
+      submit: 'Copy',
+      done: 'Copied to "{{name}}" as customer {{numbers}}',
+    },
     tabs: {
       main: 'Main',
       contacts: 'Additional contacts',

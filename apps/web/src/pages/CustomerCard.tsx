@@ -7,6 +7,7 @@ import { isApiError } from '../api/client';
 import { useCustomer, useDeleteCustomer } from '../api/customers';
 import { useSession } from '../api/session';
 import { ConfirmButton } from '../components/ConfirmButton';
+import { CopyToDatabase } from '../components/CopyToDatabase';
 import { useNotify, useReportError } from '../components/Notifier';
 import { useBranchName } from '../components/Pickers';
 import { PortalAccessInfo } from '../components/PortalAccessInfo';
@@ -93,6 +94,7 @@ export function CustomerCard() {
           </Stack>
           <Group>
             <StatusControl customerId={c.id} />
+            <CopyToDatabase customerIds={[c.id]} />
             {isAdmin && (
               <ConfirmButton
                 loading={remove.isPending}
