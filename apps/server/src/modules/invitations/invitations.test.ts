@@ -147,6 +147,12 @@ describe('an invitation run', () => {
     const done = await status(id);
     expect(done).toMatchObject({ state: 'done', total: 3, queued: 0, sending: 0, sent: 2, failed: 0, skipped: 1, skippedBy: { no_email: 1 } });
     expect(done.finishedAt).toBeTruthy();
+    // Filed on the card, the password masked.
+    const filed = (await t.staff.get(`/api/v1/customers/${dana.id}/interactions`)).body.items.filter((i: { type: string }) => i.type === 'email');
+    expect(filed).toHaveLength(1);
+    expect(filed[0].subject).toBe(m!.mail.subject);
+    expect(filed[0].body).toContain('סיסמה: ••••••••');
+    expect(filed[0].body).not.toContain(passwordIn(m!.mail.text)!);
     const list = await t.staff.get('/api/v1/invitations');
     expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([id]);
     expect((await t.staff.get(`/api/v1/bulk-emails/${id}`)).status).toBe(404);
@@ -281,6 +287,8 @@ describe('retries never send twice', () => {
     expect(sink.messages).toHaveLength(7);
     for (const m of sink.messages) expect(passwordIn(m.mail.text)).toBe(first.get(m.envelope.to[0]!));
     expect(await status(again)).toMatchObject({ state: 'done', sent: 7, newPasswords: 0, existingPasswords: 7 });
+    const report = await downloadSheet(t.app, t.staff, `/api/v1/invitations/${again}/report.xlsx`, 'en');
+    expect(report.rows.slice(1, 8).map((r) => [r[3], r[6]])).toEqual(Array(7).fill(['sent', 'existing password re-sent']));
   });
 });
 
@@ -363,10 +371,13 @@ describe('the run report', () => {
     await mailbox();
     const dana = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'דנה', lastName: 'לוי', email: 'dana@example.com' });
     const nobody = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'אין', lastName: 'כתובת', email: null });
-    const id = await start({ customerIds: [dana.id, nobody.id] });
+    const own = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'רון', lastName: 'כץ', email: 'ron@example.com' });
+    await chooseOwnPassword(own.id);
+    const id = await start({ customerIds: [dana.id, nobody.id, own.id] });
     await prepare();
     await deliver();
-    const password = passwordIn(sink.messages[0]!.mail.text)!;
+    expect(sink.to('ron@example.com')[0]!.mail.text).toMatch(/set-password\?token=/);
+    const password = passwordIn(sink.to('dana@example.com')[0]!.mail.text)!;
 
     const he = await downloadSheet(t.app, t.staff, `/api/v1/invitations/${id}/report.xlsx`, 'he');
     expect(he.status).toBe(200);
@@ -382,6 +393,9 @@ describe('the run report', () => {
     expect(en.rtl).toBe(false);
     expect(en.rows[0]).toEqual(['Customer number', 'Name', 'Email', 'State', 'Reason', 'Sent at', 'Portal access']);
     expect(en.rows.slice(1).find((r) => r[0] === String(nobody.customerNumber))!.slice(3, 5)).toEqual(['skipped', 'no email address']);
+    const ownLine = en.rows.slice(1).find((r) => r[0] === String(own.customerNumber))!;
+    expect([ownLine[3], ownLine[6]]).toEqual(['sent', 'set-password link']);
+    expect(byNumber.get(String(own.customerNumber))![6]).toBe('קישור לבחירת סיסמה');
 
     expect((await downloadSheet(t.app, t.staff, `/api/v1/bulk-emails/${id}/report.xlsx`)).status).toBe(404);
     expect((await downloadSheet(t.app, t.staff, `/api/v1/invitations/00000000-0000-4000-8000-000000000000/report.xlsx`)).status).toBe(404);
