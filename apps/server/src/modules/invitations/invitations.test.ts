@@ -301,6 +301,9 @@ describe('who a run is for', () => {
     await t.db.execute(sql`update customers set status = 'follow_up' where id in (${a.id}, ${b.id})`);
     const id = await start({ filter: { status: 'follow_up' } });
     expect(await status(id)).toMatchObject({ source: 'filter', total: 2 });
+    // A card that comes into the filter after the run was confirmed waits for the next run.
+    const late = await makeCustomer(t.db, t.fx.tenantId, { lastName: 'Late', email: 'late@example.com' });
+    await t.db.execute(sql`update customers set status = 'follow_up' where id = ${late.id}`);
     await prepare();
     await deliver();
     expect(sink.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['f1@example.com', 'f2@example.com']);
