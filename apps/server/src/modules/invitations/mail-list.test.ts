@@ -175,6 +175,20 @@ describe('an .xlsx list', () => {
     }
     const he = await uploadList(t.app, t.staff, Buffer.from('hello'), { lang: 'he' });
     expect(he.body.message).toBe('הקובץ אינו חוברת Excel (‎.xlsx)');
+    // Two files: refused as such (not as "too large").
+    const one = multipartBody(valid);
+    const boundary = one.contentType.split('boundary=')[1]!;
+    const end = Buffer.from(`--${boundary}--\r\n`);
+    const second = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.xlsx"\r\n\r\n`);
+    const twoFiles = Buffer.concat([one.payload.subarray(0, one.payload.length - end.length), second, valid, Buffer.from('\r\n'), end]);
+    const doubled = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mail-lists/xlsx',
+      headers: { 'content-type': one.contentType, cookie: t.staff.cookie!, 'accept-language': 'en' },
+      payload: twoFiles,
+    });
+    expect(doubled.statusCode).toBe(400);
+    expect(doubled.json().message).toBe('Send one file only, as multipart/form-data in the field "file"');
     const json = await t.staff.post('/api/v1/mail-lists/xlsx', { file: 'x' });
     expect(json.status).toBe(400);
     expect((await new TestClient(t.app).post('/api/v1/mail-lists/xlsx', {})).status).toBe(401);

@@ -100,7 +100,10 @@ export const invitationRoutes = (db: Db, settings: MailSettings) => async (plain
           else if (part.type === 'file') part.file.resume();
         }
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 413) throw new AppError('payload_too_large', 'mail_list.too_large', { mb });
+        const { code, statusCode } = err as { code?: string; statusCode?: number };
+        // More than one file (or a flood of parts) is a malformed request, not a large file.
+        if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw new AppError('validation', 'mail_list.one_file');
+        if (statusCode === 413) throw new AppError('payload_too_large', 'mail_list.too_large', { mb });
         throw err;
       }
       if (!file) throw new AppError('validation', 'mail_list.no_file');
