@@ -37,6 +37,10 @@ export class SmtpSink {
   private server!: SMTPServer;
   port = 0;
   private waiters: (() => void)[] = [];
+  /** Connection errors (a client killed mid-conversation resets its socket): kept, never thrown. */
+  readonly errors: Error[] = [];
+  /** Messages whose DATA began and which are not yet stored (or dropped with their connection). */
+  private receiving = 0;
 
   constructor(public options: SinkOptions = {}) {}
 
@@ -74,7 +78,18 @@ export class SmtpSink {
       },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
+        this.receiving++;
+        let counted = true;
+        const done = () => {
+          if (counted) this.receiving--;
+          counted = false;
+        };
         stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('error', done);
+        stream.on('close', () => {
+          // A stream closed before its end (the client went away mid-message) stores nothing.
+          if (!stream.readableEnded) done();
+        });
         stream.on('end', () => {
           const raw = Buffer.concat(chunks);
           simpleParser(raw)
@@ -89,10 +104,14 @@ export class SmtpSink {
                 },
                 key: typeof key === 'string' ? key : null,
               });
+              done();
               for (const w of this.waiters.splice(0)) w();
               callback();
             })
-            .catch((err: Error) => callback(err));
+            .catch((err: Error) => {
+              done();
+              callback(err);
+            });
         });
       },
     });
@@ -100,9 +119,23 @@ export class SmtpSink {
       this.server.once('error', reject);
       this.server.listen(0, '127.0.0.1', () => {
         this.port = (this.server.server.address() as AddressInfo).port;
+        this.server.off('error', reject);
+        this.server.on('error', (err: Error) => this.errors.push(err));
         resolve();
       });
     });
+  }
+
+  /**
+   * Resolves once no client is connected and every message received is stored (after a client
+   * was killed, what it had already written to its socket still arrives), or rejects after `ms`.
+   */
+  async settled(ms = 30_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.server.connections.size > 0 || this.receiving > 0) {
+      if (Date.now() > deadline) throw new Error(`sink: ${this.server.connections.size} connections, ${this.receiving} messages still arriving`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Attempts the server saw for a recipient (RCPT TO), accepted or not. */
