@@ -136,7 +136,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const mail = mailSettings(opts);
   await app.register(mailRoutes(opts.db, mail));
   await app.register(invitationRoutes(opts.db, mail));
-  await app.register(portalRoutes(opts.db));
+  await app.register(portalRoutes(opts.db, mail));
 
   const webDist = opts.webDist === undefined ? (existsSync(WEB_DIST) ? WEB_DIST : null) : opts.webDist;
   if (webDist) {

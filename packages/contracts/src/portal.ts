@@ -48,3 +48,21 @@ export const portalAccess = z.object({
   hasOwnPassword: z.boolean(),
 });
 export type PortalAccess = z.infer<typeof portalAccess>;
+
+/**
+ * POST /portal/api/register: a visitor asks for the customer area. The reply is the same whether
+ * the address was known or not (202 `{ ok: true }`): either way an email with a set-password link
+ * goes to the card's address.
+ */
+export const portalRegisterBody = z.strictObject({
+  email: z.string().trim().min(3).max(254),
+  firstName: z.string().trim().max(200).optional(),
+  lastName: z.string().trim().max(200).optional(),
+  phone: z.string().trim().max(40).optional(),
+  /** he | en: the new card's language (and the email's). */
+  language: z.enum(['he', 'en']).optional(),
+  /** The affiliate (broker) code the visitor came with. */
+  aff: z.string().trim().max(60).optional(),
+  tenant: uuid.optional(),
+});
+export type PortalRegisterBody = z.infer<typeof portalRegisterBody>;

@@ -12,9 +12,10 @@ export {
   createRun, enqueueMessages, planMessages, planSelection, markRunSending, finishRuns, runCounts, outboxEvents,
   type RunKind, type Recipient, type EnqueueResult, type RunCounts,
 } from './outbox.js';
+export { enqueueCustomerMessage } from './customer-message.js';
 export { INTERRUPTED } from './delivery.js';
 export { resolveMailbox } from './mailboxes.js';
-export { INVITE_TEMPLATE, BULK_TEMPLATE, chooseLanguage, findTemplate, templateLanguages } from './templates.js';
+export { INVITE_TEMPLATE, BULK_TEMPLATE, PORTAL_WELCOME_TEMPLATE, chooseLanguage, findTemplate, templateLanguages } from './templates.js';
 export { mergeFields } from './merge-fields.js';
 export { compileTemplate, renderMessage, type CompiledTemplate } from './render.js';
 export { isSuppressed, suppress, unsubscribeUrl } from './suppressions.js';

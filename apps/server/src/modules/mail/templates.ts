@@ -15,6 +15,9 @@ export const INVITE_TEMPLATE = 'Invite_to_Website_Email';
 /** The starting point of a bulk (marketing) email: a greeting, the message, the unsubscribe link. */
 export const BULK_TEMPLATE = 'Bulk_Email';
 
+/** To a customer who registered on the portal (new, or already known: the same words, so the email tells nothing either). */
+export const PORTAL_WELCOME_TEMPLATE = 'Portal_Welcome_Email';
+
 export const BUILT_IN: Record<string, Partial<Record<Language, { subject: string; html: string }>>> = {
   [INVITE_TEMPLATE]: {
     he: {
@@ -37,6 +40,28 @@ User name: your customer number {#Client_Number} or your email address {#Email}<
 Password: {#Password}</p>
 <p><a href="{#Portal_URL}">Log in to your personal area</a></p>
 <p>When you first log in you will be asked to choose a password of your own: <a href="{#Set_Password_Link}">choose a password</a></p>
+<p>Best regards,<br>{#Company_Name}</p>`,
+    },
+  },
+  [PORTAL_WELCOME_TEMPLATE]: {
+    he: {
+      subject: 'הגישה שלך לאזור האישי באתר {#Company_Name}',
+      html: `<p>שלום {#Client_Full_Name},</p>
+<p>קיבלנו בקשה להרשמה לאזור האישי באתר שלנו עם כתובת הדוא"ל הזו.</p>
+<p>כדי להיכנס יש לבחור סיסמה: <a href="{#Set_Password_Link}">בחירת סיסמה</a> (הקישור תקף 48 שעות).<br>
+שם המשתמש: מספר הלקוח {#Client_Number} או כתובת הדוא"ל {#Email}</p>
+<p><a href="{#Portal_URL}">כניסה לאזור האישי</a></p>
+<p>אם לא ביקשת זאת, אפשר להתעלם מההודעה.</p>
+<p>בברכה,<br>{#Company_Name}</p>`,
+    },
+    en: {
+      subject: 'Your access to the {#Company_Name} customer area',
+      html: `<p>Hello {#Client_Full_Name},</p>
+<p>We received a request to register for our customer area with this email address.</p>
+<p>To log in, choose a password: <a href="{#Set_Password_Link}">choose a password</a> (the link is valid for 48 hours).<br>
+Your username: customer number {#Client_Number} or the email address {#Email}</p>
+<p><a href="{#Portal_URL}">Go to the customer area</a></p>
+<p>If you did not ask for this, you may ignore this message.</p>
 <p>Best regards,<br>{#Company_Name}</p>`,
     },
   },

@@ -25,7 +25,7 @@ const tooMany = () => new AppError('too_many_requests', 'too_many_logins', { min
 const badLogin = () => new AppError('unauthorized', 'portal.bad_login');
 
 /** The tenant a login is for: the one named, else the only one on this server. */
-async function resolveTenant(db: Db, tenant: string | undefined): Promise<string | null> {
+export async function resolveTenant(db: Db, tenant: string | undefined): Promise<string | null> {
   if (tenant) {
     const [row] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenant));
     return row?.id ?? null;

@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { portalAccess, portalLoginBody, portalLoginReply, portalMe, portalPasswordBody, portalTokenPasswordBody, uuid } from '@kesher/contracts';
+import { portalAccess, portalLoginBody, portalRegisterBody, portalLoginReply, portalMe, portalPasswordBody, portalTokenPasswordBody, uuid } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { portalOf, staffOf } from '../../http/access.js';
 import { AppError } from '../../http/errors.js';
 import { changePassword, MUST_CHANGE_SESSION_MINUTES, PORTAL_COOKIE, PORTAL_SESSION_HOURS, portalFromSession, portalLogin, portalLogout, portalMe as meOf, setPasswordWithToken } from './login.js';
 import { pageRoutes } from './page.js';
+import type { MailSettings } from '../mail/index.js';
+import { registerOnPortal } from './registration.js';
 import { portalAccessOf, resetPortalPassword } from './service.js';
 
 const API = '/portal/api/';
@@ -25,7 +27,7 @@ function setPortalCookie(request: FastifyRequest, reply: FastifyReply, token: st
  * The customer portal's realm (/portal/api/*, cookie `kesher_portal`, apart from staff sessions),
  * its minimal pages (/portal), and the staff routes about a customer's portal access.
  */
-export const portalRoutes = (db: Db) => async (plain: FastifyInstance) => {
+export const portalRoutes = (db: Db, mail: MailSettings) => async (plain: FastifyInstance) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   const tags = ['portal'];
 
@@ -46,6 +48,22 @@ export const portalRoutes = (db: Db) => async (plain: FastifyInstance) => {
       if (previous) await portalLogout(db, previous);
       setPortalCookie(request, reply, token, mustChangePassword);
       return { mustChangePassword };
+    },
+  );
+
+  app.post(
+    '/portal/api/register',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags,
+        summary: 'Register for the customer area: no duplicates; new or known, the answer is the same (202) and the address gets a set-password link',
+        body: portalRegisterBody,
+      },
+    },
+    async (request, reply) => {
+      await registerOnPortal(db, mail, request.body, request.ip);
+      return reply.status(202).send({ ok: true });
     },
   );
 
