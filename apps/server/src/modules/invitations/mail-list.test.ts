@@ -137,6 +137,28 @@ describe('an .xlsx list', () => {
     expect(r.body).toMatchObject({ customerIds: [dana.id], rows: 1, keyColumns: [{ key: 'email', header: 'כתובת מייל', column: 1 }], unmatched: [] });
   });
 
+  it('falls back to the next key cell when the first names no card (a number from another system)', async () => {
+    const noa = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'נועה', lastName: 'שחר', email: 'noa@example.com' });
+    const tal = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'טל', lastName: 'אור', email: 'tal@example.com' });
+    const file = await workbook([
+      ['מס\' לקוח', 'שם מלא', 'כתובת מייל'],
+      [888888, 'נועה שחר', 'noa@example.com'], // an unknown number, a known address
+      ['A-17', 'טל אור', 'tal@example.com'], // not a number at all
+      [tal.customerNumber, 'טל אור', 'other@example.com'], // the number wins: the same customer again
+      [777777, 'אף אחד', 'nobody@example.com'],
+    ]);
+    const r = await uploadList(t.app, t.staff, file);
+    expect(r.body).toMatchObject({
+      customerIds: [noa.id, tal.id],
+      keyColumns: [
+        { key: 'customer_number', header: "מס' לקוח", column: 1 },
+        { key: 'email', header: 'כתובת מייל', column: 3 },
+      ],
+      unmatched: [{ row: 5, value: '777777', reason: 'not_found', name: 'אף אחד' }],
+      duplicates: [{ row: 4, value: String(tal.customerNumber), firstRow: 3 }],
+    });
+  });
+
   it('reads English headers and first / last name columns', async () => {
     const dana = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'Dana', lastName: 'Levi', email: 'dana@example.com' });
     const file = await workbook([

@@ -9,9 +9,10 @@ import { readXlsxRows, type Cell } from '../spreadsheets/index.js';
 /**
  * A list of customers from an uploaded .xlsx (the invitation / bulk email wizard): the header
  * row says which column holds the customer number, the email or the ID number; every row is
- * matched to a card of the tenant by the first of those it fills (customer number → ID number →
- * email), set-based, a few thousand rows per query. Rows that match nothing (or several cards)
- * are listed with their row number; a customer named twice is listed as a duplicate.
+ * matched to a card of the tenant by the first of those it fills that names exactly one card
+ * (customer number → ID number → email: a number from another system falls back to the email),
+ * set-based, a few thousand rows per query. Rows that match nothing (or several cards) are
+ * listed with their row number; a customer named twice is listed as a duplicate.
  */
 type Key = (typeof MAIL_LIST_KEYS)[number];
 
@@ -49,12 +50,18 @@ const text = (v: Cell | undefined): string => {
   return String(v).trim();
 };
 
-interface Pending {
-  row: number;
+/** A filled key cell of a row, as the lookup wants it. */
+interface Candidate {
   key: Key;
   raw: string;
   /** Normalised values to look up (an ID number may be stored padded or not). */
   values: string[];
+}
+
+interface Pending {
+  row: number;
+  /** The row's usable key cells, in the order they are tried (customer number → ID number → email). */
+  candidates: Candidate[];
   name: string | null;
 }
 
@@ -95,14 +102,17 @@ export async function matchMailList(db: Db, tenantId: string, file: Buffer): Pro
     if (pending.length === 0) return;
     const found = await lookup(db, tenantId, pending);
     for (const [i, p] of pending.entries()) {
-      const ids = found.get(i) ?? [];
-      if (ids.length !== 1) {
-        out.unmatched.push({ row: p.row, value: p.raw, reason: ids.length ? 'ambiguous' : 'not_found', name: p.name });
+      // The first key that names exactly one card wins; a number from another system falls back to the email.
+      const tried = p.candidates.map((c, j) => ({ raw: c.raw, ids: found.get(`${i}:${j}`) ?? [] }));
+      const hit = tried.find((r) => r.ids.length === 1);
+      if (!hit) {
+        const several = tried.find((r) => r.ids.length > 1);
+        out.unmatched.push({ row: p.row, value: (several ?? tried[0]!).raw, reason: several ? 'ambiguous' : 'not_found', name: p.name });
         continue;
       }
-      const id = ids[0]!;
+      const id = hit.ids[0]!;
       const first = firstRowOf.get(id);
-      if (first !== undefined) out.duplicates.push({ row: p.row, value: p.raw, firstRow: first });
+      if (first !== undefined) out.duplicates.push({ row: p.row, value: hit.raw, firstRow: first });
       else {
         firstRowOf.set(id, p.row);
         out.customerIds.push(id);
@@ -143,19 +153,22 @@ export async function matchMailList(db: Db, tenantId: string, file: Buffer): Pro
         continue;
       }
       out.rows++;
-      const hit = columns.find((c) => cells[c.column]);
+      const filled = columns.filter((c) => cells[c.column]);
       const name = nameOf(values);
-      if (!hit) {
+      if (filled.length === 0) {
         out.unmatched.push({ row: rowNumber, value: '', reason: 'no_key', name });
         continue;
       }
-      const raw = cells[hit.column]!;
-      const lookupAs = lookupValues(hit.key, raw);
-      if (!lookupAs) {
-        out.unmatched.push({ row: rowNumber, value: raw, reason: 'invalid_value', name });
+      const candidates = filled.flatMap(({ key, column }): Candidate[] => {
+        const raw = cells[column]!;
+        const lookupAs = lookupValues(key, raw);
+        return lookupAs ? [{ key, raw, values: lookupAs }] : [];
+      });
+      if (candidates.length === 0) {
+        out.unmatched.push({ row: rowNumber, value: cells[filled[0]!.column]!, reason: 'invalid_value', name });
         continue;
       }
-      pending.push({ row: rowNumber, key: hit.key, raw, values: lookupAs, name });
+      pending.push({ row: rowNumber, candidates, name });
       if (pending.length >= BATCH) await flush();
     }
   } catch (err) {
@@ -171,19 +184,19 @@ export async function matchMailList(db: Db, tenantId: string, file: Buffer): Pro
   return out;
 }
 
-/** The cards each pending row names (by its index in the batch), one query per batch. */
-async function lookup(db: Db, tenantId: string, batch: Pending[]): Promise<Map<number, string[]>> {
-  const input = JSON.stringify(batch.flatMap((p, i) => p.values.map((v) => ({ i, k: p.key, v }))));
-  const found = await rows<{ i: number; id: string }>(
+/** The cards each key cell of the pending rows names (by `<row index>:<candidate index>`), one query per batch. */
+async function lookup(db: Db, tenantId: string, batch: Pending[]): Promise<Map<string, string[]>> {
+  const input = JSON.stringify(batch.flatMap((p, i) => p.candidates.flatMap((c, j) => c.values.map((v) => ({ i, j, k: c.key, v })))));
+  const found = await rows<{ i: number; j: number; id: string }>(
     db,
-    sql`with x as (select * from jsonb_to_recordset(${input}::jsonb) as x(i int, k text, v text))
-        select distinct x.i, c.id from x join customers c on c.tenant_id = ${tenantId} and c.customer_number = (case when x.k = 'customer_number' then x.v::bigint end) where x.k = 'customer_number'
+    sql`with x as (select * from jsonb_to_recordset(${input}::jsonb) as x(i int, j int, k text, v text))
+        select x.i, x.j, c.id from x join customers c on c.tenant_id = ${tenantId} and c.customer_number = (case when x.k = 'customer_number' then x.v::bigint end) where x.k = 'customer_number'
         union
-        select x.i, c.id from x join customers c on c.tenant_id = ${tenantId} and c.emails_norm @> array[x.v] where x.k = 'email'
+        select x.i, x.j, c.id from x join customers c on c.tenant_id = ${tenantId} and c.emails_norm @> array[x.v] where x.k = 'email'
         union
-        select x.i, c.id from x join customers c on c.tenant_id = ${tenantId} and c.id_number_norm = x.v where x.k = 'id_number'`,
+        select x.i, x.j, c.id from x join customers c on c.tenant_id = ${tenantId} and c.id_number_norm = x.v where x.k = 'id_number'`,
   );
-  const out = new Map<number, string[]>();
-  for (const r of found) out.set(r.i, [...(out.get(r.i) ?? []), r.id]);
+  const out = new Map<string, string[]>();
+  for (const r of found) out.set(`${r.i}:${r.j}`, [...(out.get(`${r.i}:${r.j}`) ?? []), r.id]);
   return out;
 }
