@@ -2,6 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../db/client.js';
 
+/** A fresh database on the PostgreSQL server at `url` (for one test file), and how to drop it. */
+export async function createScratchDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const name = `kesher_t_${randomBytes(6).toString('hex')}`;
+  const onServer = async (statement: string) => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(statement);
+    } finally {
+      await admin.end();
+    }
+  };
+  await onServer(`create database ${name}`);
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return { url: target.toString(), drop: () => onServer(`drop database if exists ${name} with (force)`) };
+}
+
 /**
  * One database per test file: an in-memory PGlite, or — when TEST_DATABASE_URL is set — a fresh
  * database created on that PostgreSQL server for this file and dropped at the end. Tests call
@@ -11,23 +30,13 @@ export async function openTestDatabase(): Promise<Database & { reset(): Promise<
   const url = process.env.TEST_DATABASE_URL;
   let database: Database;
   if (url) {
-    const { default: pg } = await import('pg');
-    const name = `kesher_t_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    const inner = await openDatabase({ url: target.toString(), poolSize: 8 });
+    const scratch = await createScratchDatabase(url);
+    const inner = await openDatabase({ url: scratch.url, poolSize: 8 });
     database = {
       ...inner,
       close: async () => {
         await inner.close();
-        const again = new pg.Client({ connectionString: url });
-        await again.connect();
-        await again.query(`drop database if exists ${name} with (force)`);
-        await again.end();
+        await scratch.drop();
       },
     };
   } else {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, rows, type Database, type Db } from '../../db/client.js';
+import { createScratchDatabase } from '../../testing/database.js';
 import { seedTenant, type TenantFixture } from '../../testing/fixtures.js';
 import type { StaffContext } from '../../http/access.js';
 import { cardValues } from '../customers/card.js';
@@ -65,25 +66,15 @@ async function openStore(): Promise<Store> {
       dispose: async () => {},
     };
   }
-  const { default: pg } = await import('pg');
-  const name = `kesher_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const database: Database = await openDatabase({ url: target.toString(), poolSize: 4 });
+  const scratch = await createScratchDatabase(url);
+  const database: Database = await openDatabase({ url: scratch.url, poolSize: 4 });
   return {
     kind: 'postgres',
-    env: { KESHER_DATA_DIR: dataDir, DATABASE_URL: target.toString() },
+    env: { KESHER_DATA_DIR: dataDir, DATABASE_URL: scratch.url },
     use: (fn) => fn(database.db),
     dispose: async () => {
       await database.close();
-      const again = new pg.Client({ connectionString: url });
-      await again.connect();
-      await again.query(`drop database if exists ${name} with (force)`);
-      await again.end();
+      await scratch.drop();
     },
   };
 }
