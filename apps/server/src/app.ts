@@ -13,6 +13,7 @@ import { AppError, localizeFields } from './http/errors.js';
 import { requestLanguage, translate } from './http/messages.js';
 import { fieldsFromValidation } from './http/validation.js';
 import { authRoutes, registerAuthentication } from './modules/auth/routes.js';
+import { channelRoutes } from './modules/channels/index.js';
 import { contactRoutes } from './modules/contacts/routes.js';
 import { customerRoutes } from './modules/customers/routes.js';
 import { interactionRoutes } from './modules/interactions/routes.js';
@@ -136,6 +137,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const mail = mailSettings(opts);
   await app.register(mailRoutes(opts.db, mail));
   await app.register(invitationRoutes(opts.db, mail));
+  await app.register(channelRoutes(opts.db, mail));
   await app.register(portalRoutes(opts.db, mail));
 
   const webDist = opts.webDist === undefined ? (existsSync(WEB_DIST) ? WEB_DIST : null) : opts.webDist;

@@ -8,3 +8,4 @@ export * from './portal.js';
 export * from './mail.js';
 export * from './invitations.js';
 export * from './columns.js';
+export * from './channels.js';

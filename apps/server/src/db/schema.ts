@@ -9,3 +9,4 @@ export * from '../modules/custom-fields/tables.js';
 export * from '../modules/throttle/tables.js';
 export * from '../modules/portal/tables.js';
 export * from '../modules/mail/tables.js';
+export * from '../modules/channels/tables.js';

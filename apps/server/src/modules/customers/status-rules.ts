@@ -13,6 +13,8 @@ export interface StatusFacts {
 }
 
 const REAL: readonly StatusId[] = ['real', 'real_club_contract'];
+/** Leads an import's "renew" policy sends back to New (SPEC §2: reset the marketing status). */
+const RENEWABLE: readonly StatusId[] = ['follow_up', 'follow_up_meeting_quote', 'not_interested', 'fictitious'];
 
 /** Why a manual move is refused, or null when it is allowed. */
 export function refuseManualMove(target: StatusId, facts: StatusFacts): MessageKey | null {
@@ -44,8 +46,11 @@ export function manualMoves(facts: StatusFacts): { status: StatusId; refusal: Me
   return STATUS_IDS.filter((s) => s !== facts.current).map((status) => ({ status, refusal: refuseManualMove(status, facts) }));
 }
 
-/** Events that move a status by themselves. */
-export type StatusEvent = 'call_unanswered' | 'meeting_or_quote' | 'financial_transaction' | 'club_or_contract';
+/**
+ * Events that move a status by themselves. `lead_came_again`: a lead channel (Web Data Port)
+ * found the customer again by phone / email (SPEC §2: Not interested → New, "Renewed").
+ */
+export type StatusEvent = 'call_unanswered' | 'meeting_or_quote' | 'financial_transaction' | 'club_or_contract' | 'lead_came_again' | 'import_renew';
 
 /** The status an event leads to, or null when it changes nothing. Never demotes a customer. */
 export function automaticMove(current: StatusId, event: StatusEvent): StatusId | null {
@@ -58,5 +63,10 @@ export function automaticMove(current: StatusId, event: StatusEvent): StatusId |
       return REAL.includes(current) ? null : 'real';
     case 'club_or_contract':
       return current === 'real_club_contract' ? null : 'real_club_contract';
+    case 'lead_came_again':
+      return current === 'not_interested' ? 'new' : null;
+    case 'import_renew':
+      // An Excel import's "renew" policy: a lead back to New, but a real / frozen customer is not a lead.
+      return RENEWABLE.includes(current) ? 'new' : null;
   }
 }

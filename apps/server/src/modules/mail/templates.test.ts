@@ -33,6 +33,10 @@ describe('templates', () => {
       expect.objectContaining({ key: 'Bulk_Email', language: 'he', builtIn: true, customized: false }),
       expect.objectContaining({ key: 'Invite_to_Website_Email', language: 'en', builtIn: true, customized: false }),
       expect.objectContaining({ key: 'Invite_to_Website_Email', language: 'he', builtIn: true, customized: false }),
+      expect.objectContaining({ key: 'New_Lead_Notification', language: 'en', builtIn: true, customized: false }),
+      expect.objectContaining({ key: 'New_Lead_Notification', language: 'he', builtIn: true, customized: false }),
+      expect.objectContaining({ key: 'Portal_Welcome_Email', language: 'en', builtIn: true, customized: false }),
+      expect.objectContaining({ key: 'Portal_Welcome_Email', language: 'he', builtIn: true, customized: false }),
     ]);
     const he = await t.staff.get(url('Invite_to_Website_Email', 'he'));
     expect(he.body.html).toContain('{#Password}');

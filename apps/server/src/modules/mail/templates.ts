@@ -14,6 +14,8 @@ import { mailTemplates } from './tables.js';
 export const INVITE_TEMPLATE = 'Invite_to_Website_Email';
 /** The starting point of a bulk (marketing) email: a greeting, the message, the unsubscribe link. */
 export const BULK_TEMPLATE = 'Bulk_Email';
+/** To the addresses a Web Data Port channel notifies: a lead came in (new, or found again by phone / email). */
+export const NEW_LEAD_TEMPLATE = 'New_Lead_Notification';
 
 /** To a customer who registered on the portal (new, or already known: the same words, so the email tells nothing either). */
 export const PORTAL_WELCOME_TEMPLATE = 'Portal_Welcome_Email';
@@ -79,6 +81,30 @@ Your username: customer number {#Client_Number} or the email address {#Email}</p
 <p>We wanted to let you know: the message goes here.</p>
 <p>Best regards,<br>{#Company_Name}</p>
 <p style="font-size:small">Do not want our emails? <a href="{#Unsubscribe_URL}">Unsubscribe</a></p>`,
+    },
+  },
+  [NEW_LEAD_TEMPLATE]: {
+    he: {
+      subject: 'ליד מהאתר: {#Client_Full_Name} (לקוח {#Client_Number})',
+      html: `<p>התקבל ליד מהאתר.</p>
+<p>לקוח מספר: {#Client_Number}<br>
+שם: {#Client_Full_Name}<br>
+טלפון: {#1stPhone}<br>
+דוא"ל: {#Email}<br>
+סניף: {#Branch_Name}<br>
+נפתח בתאריך: {#Created_Date}</p>
+<p>{#Company_Name}</p>`,
+    },
+    en: {
+      subject: 'Lead from the website: {#Client_Full_Name} (customer {#Client_Number})',
+      html: `<p>A lead came in from the website.</p>
+<p>Customer number: {#Client_Number}<br>
+Name: {#Client_Full_Name}<br>
+Phone: {#1stPhone}<br>
+Email: {#Email}<br>
+Branch: {#Branch_Name}<br>
+Card opened on: {#Created_Date}</p>
+<p>{#Company_Name}</p>`,
     },
   },
 };
