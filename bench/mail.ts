@@ -357,7 +357,7 @@ async function measureRender(db: Db, tenant: BenchTenant, runId: string, serverS
  */
 async function measureCeiling(sink: Sink, samples: Composed[], serverSmtpUrl: string, connections: number, mode: 'composer' | 'prebuilt', i: number): Promise<void> {
   const settings = mailSettings({ smtpUrl: serverSmtpUrl, mailFrom: MAIL_FROM }).serverMailbox!;
-  const cache = new TransportCache(connections);
+  const cache = new TransportCache({ maxConnections: connections, serverMaxConnections: connections });
   const transport = cache.get(settings);
   await sink.reset();
   const window = 200;
@@ -444,6 +444,7 @@ async function measureWorker(db: Db, sink: Sink, runId: string, i: number): Prom
   });
   const t0 = performance.now();
   const cpu0 = cpuSeconds(pid);
+  const rssAtStart = procStatus(pid)?.rss ?? 0;
   let peakRss = 0;
   const sampleRss = () => {
     const s = procStatus(pid);
@@ -492,7 +493,7 @@ async function measureWorker(db: Db, sink: Sink, runId: string, i: number): Prom
     `c. worker #${i}: ${fmt(target / seconds)} messages/s (${fmt(target)} recorded 'sent' in ${seconds.toFixed(1)} s from the worker's start line; ` +
       `process start ${((t0 - spawned) / 1000).toFixed(1)} s before it) ; sink got ${fmt(st.messages)} (${fmt(st.distinctKeys)} distinct keys, ${st.connections} connections); ` +
       `after SIGTERM: ${fmt(states!.sent)} sent, ${fmt(states!.queued)} queued, ${states!.sending} sending, ${states!.failed} failed; ${fmt(filed!.n)} filed on cards; ` +
-      `worker peak RSS ${fmt(hwm)} MB (VmHWM; sampled max ${fmt(peakRss)} MB), CPU ${(cpu / seconds * 100).toFixed(0)} % of a core (${fmt((cpu * 1e6) / target)} µs/message); target ≥ 1,500`,
+      `worker peak RSS ${fmt(hwm)} MB (VmHWM; sampled max ${fmt(peakRss)} MB, ${fmt(rssAtStart)} MB when it started), CPU ${(cpu / seconds * 100).toFixed(0)} % of a core (${fmt((cpu * 1e6) / target)} µs/message); target ≥ 1,500`,
   );
 }
 

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { SkipReason } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { take, windowEnd } from '../throttle/index.js';
-import { fileSentMessages } from './filing.js';
+import { fileFrom, filingRow } from './filing.js';
 import { finishRuns, type ClaimedMessage } from './outbox.js';
 
 /**
@@ -30,55 +30,41 @@ type ClaimRow = {
   template_key: string; language: string; credential: ClaimedMessage['credential']; attempts: number; idempotency_key: string;
 };
 
+const CLAIM_COLUMNS = ['id', 'tenant_id', 'run_id', 'customer_id', 'to_address', 'mailbox_id', 'template_key', 'language', 'credential', 'attempts', 'idempotency_key'];
+const claimColumns = (alias = '') => sql.raw(CLAIM_COLUMNS.map((c) => alias + c).join(', '));
+
 /**
  * Claims up to `batchSize` due messages and marks them 'sending' (committed when this returns).
- * A mailbox's `ratePerMinute` is a per-minute budget shared by all workers (a counter row in the
- * database, locked while a claim takes from it); when a mailbox's budget is spent, its waiting
- * messages are put off to the start of the next window, so they do not crowd out other mailboxes.
+ * One statement takes the due rows (FOR UPDATE SKIP LOCKED) and claims at once those whose
+ * mailbox has no rate cap (the server default, or a mailbox without one): the common case is one
+ * round trip. Rows of a capped mailbox are handed to `claimCapped`: a mailbox's `ratePerMinute`
+ * is a per-minute budget shared by all workers (a counter row in the database, locked while a
+ * claim takes from it); when a mailbox's budget is spent, its waiting messages are put off to the
+ * start of the next window, so they do not crowd out other mailboxes.
  */
 export async function claimMessages(db: Db, opts: { batchSize: number; leaseSeconds: number }): Promise<ClaimedMessage[]> {
-  const claimed = await db.transaction(async (tx) => {
-    const candidates = await rows<{ id: string; mailbox_id: string | null }>(
-      tx,
-      sql`select id, mailbox_id from outbox
-           where state = 'queued' and next_attempt_at <= now()
-           order by next_attempt_at
+  const [first] = await rows<{ claimed: ClaimRow[] | string | null; capped: { id: string; mailbox_id: string }[] | string | null }>(
+    db,
+    sql`with cand as (
+          select o.id, o.mailbox_id, m.rate_per_minute as rate
+            from outbox o left join mailboxes m on m.id = o.mailbox_id
+           where o.state = 'queued' and o.next_attempt_at <= now()
+           order by o.next_attempt_at
            limit ${opts.batchSize}
-           for update skip locked`,
-    );
-    if (candidates.length === 0) return [];
-    let chosen = candidates.map((c) => c.id);
-    const mailboxIds = [...new Set(candidates.map((c) => c.mailbox_id).filter((m): m is string => m !== null))].sort();
-    if (mailboxIds.length) {
-      const capped = await rows<{ id: string; rate: number }>(
-        tx,
-        sql`select id, rate_per_minute as rate from mailboxes where id = any(${sql.param(mailboxIds)}::uuid[]) and rate_per_minute is not null order by id`,
-      );
-      for (const m of capped) {
-        const mine = candidates.filter((c) => c.mailbox_id === m.id).map((c) => c.id);
-        const granted = await take(tx, rateKey(m.id), mine.length, m.rate, RATE_WINDOW_SECONDS);
-        if (granted === mine.length) continue;
-        const keep = mine.slice(0, granted);
-        const denied = new Set(mine.slice(granted));
-        chosen = chosen.filter((id) => !denied.has(id));
-        await tx.execute(
-          sql`update outbox set next_attempt_at = ${windowEnd(rateKey(m.id), RATE_WINDOW_SECONDS)}
-               where id in (select id from outbox
-                             where mailbox_id = ${m.id} and state = 'queued' and next_attempt_at <= now()
-                               and not (id = any(${sql.param(keep)}::uuid[]))
-                             for update skip locked)`,
-        );
-      }
-    }
-    if (chosen.length === 0) return [];
-    return rows<ClaimRow>(
-      tx,
-      sql`update outbox set state = 'sending', attempts = attempts + 1,
+           for update of o skip locked
+        ), claimed as (
+          update outbox o set state = 'sending', attempts = o.attempts + 1,
                  next_attempt_at = now() + make_interval(secs => ${opts.leaseSeconds})
-           where id = any(${sql.param(chosen)}::uuid[]) and state = 'queued'
-          returning id, tenant_id, run_id, customer_id, to_address, mailbox_id, template_key, language, credential, attempts, idempotency_key`,
-    );
-  });
+            from cand where o.id = cand.id and cand.rate is null
+          returning ${claimColumns('o.')}
+        )
+        select (select json_agg(claimed) from claimed) as claimed,
+               (select json_agg(json_build_object('id', id, 'mailbox_id', mailbox_id)) from cand where rate is not null) as capped`,
+  );
+  const parse = <T>(v: T[] | string | null | undefined): T[] => (typeof v === 'string' ? (JSON.parse(v) as T[]) : (v ?? []));
+  const claimed = parse(first?.claimed);
+  const capped = parse(first?.capped);
+  if (capped.length) claimed.push(...(await claimCapped(db, capped.map((c) => c.id), opts.leaseSeconds)));
   return claimed.map((r) => ({
     id: r.id,
     tenantId: r.tenant_id,
@@ -92,6 +78,49 @@ export async function claimMessages(db: Db, opts: { batchSize: number; leaseSeco
     attempts: r.attempts,
     idempotencyKey: r.idempotency_key,
   }));
+}
+
+/** Claims what the mailboxes' per-minute budgets allow of these due rows of capped mailboxes, in one transaction. */
+async function claimCapped(db: Db, ids: string[], leaseSeconds: number): Promise<ClaimRow[]> {
+  return db.transaction(async (tx) => {
+    const candidates = await rows<{ id: string; mailbox_id: string }>(
+      tx,
+      sql`select id, mailbox_id from outbox
+           where id = any(${sql.param(ids)}::uuid[]) and state = 'queued' and next_attempt_at <= now()
+           order by next_attempt_at
+           for update skip locked`,
+    );
+    if (candidates.length === 0) return [];
+    let chosen = candidates.map((c) => c.id);
+    const mailboxIds = [...new Set(candidates.map((c) => c.mailbox_id))].sort();
+    const capped = await rows<{ id: string; rate: number }>(
+      tx,
+      sql`select id, rate_per_minute as rate from mailboxes where id = any(${sql.param(mailboxIds)}::uuid[]) and rate_per_minute is not null order by id`,
+    );
+    for (const m of capped) {
+      const mine = candidates.filter((c) => c.mailbox_id === m.id).map((c) => c.id);
+      const granted = await take(tx, rateKey(m.id), mine.length, m.rate, RATE_WINDOW_SECONDS);
+      if (granted === mine.length) continue;
+      const keep = mine.slice(0, granted);
+      const denied = new Set(mine.slice(granted));
+      chosen = chosen.filter((id) => !denied.has(id));
+      await tx.execute(
+        sql`update outbox set next_attempt_at = ${windowEnd(rateKey(m.id), RATE_WINDOW_SECONDS)}
+             where id in (select id from outbox
+                           where mailbox_id = ${m.id} and state = 'queued' and next_attempt_at <= now()
+                             and not (id = any(${sql.param(keep)}::uuid[]))
+                           for update skip locked)`,
+      );
+    }
+    if (chosen.length === 0) return [];
+    return rows<ClaimRow>(
+      tx,
+      sql`update outbox set state = 'sending', attempts = attempts + 1,
+                 next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+           where id = any(${sql.param(chosen)}::uuid[]) and state = 'queued'
+          returning ${claimColumns()}`,
+    );
+  });
 }
 
 /** Renews the lease of messages this worker is still busy with. */
@@ -122,6 +151,12 @@ export async function releaseExpiredLeases(db: Db, maxAttempts: number): Promise
         returning run_id`,
   );
   await finishRuns(db, released.map((r) => r.run_id));
+  // Two batches of one run recorded at the same moment each see the other's rows still
+  // 'sending' (neither committed yet), so neither finishes the run: this sweep does.
+  await db.execute(
+    sql`update mail_runs r set state = 'done', finished_at = now()
+         where r.state = 'sending' and not exists (select 1 from outbox o where o.run_id = r.id and o.state in ('queued', 'sending'))`,
+  );
   return released.length;
 }
 
@@ -132,58 +167,62 @@ export type Outcome =
   | { state: 'skipped'; reason: SkipReason; error?: string };
 
 /**
- * Records the results of one batch in one transaction: the rows' new states (only where this
- * claim still holds the row), the filed copies of the sent ones, hard bounces on the
- * suppression list, and runs that are now finished.
+ * Records the results of one batch in one statement (so atomically, in one round trip): the
+ * rows' new states (only where this claim still holds the row), the filed copies of the sent
+ * ones, hard bounces on the suppression list, and the runs that are now finished. The run check
+ * reads the rows as they were when the statement began, so it counts the rows this statement
+ * moved out of 'sending' as moved.
  */
 export async function recordResults(db: Db, results: { message: ClaimedMessage; outcome: Outcome }[]): Promise<void> {
   if (results.length === 0) return;
   const list = JSON.stringify(
-    results.map(({ message: m, outcome: o }) => ({
-      id: m.id,
-      attempts: m.attempts,
-      state: o.state,
-      error: o.state === 'sent' ? null : o.state === 'skipped' ? (o.error ?? null) : o.error,
-      message_id: o.state === 'sent' ? o.messageId : null,
-      skip_reason: o.state === 'skipped' ? o.reason : null,
-      retry_in: o.state === 'queued' ? o.retryInSeconds : 0,
-    })),
+    results.map(({ message: m, outcome: o }) => {
+      const filed = o.state === 'sent' && m.toAddress ? filingRow({ outboxId: m.id, tenantId: m.tenantId, toAddress: m.toAddress, subject: o.filed.subject, body: o.filed.body }) : null;
+      return {
+        id: m.id,
+        attempts: m.attempts,
+        run_id: m.runId,
+        tenant_id: m.tenantId,
+        state: o.state,
+        error: o.state === 'sent' ? null : o.state === 'skipped' ? (o.error ?? null) : o.error,
+        message_id: o.state === 'sent' ? o.messageId : null,
+        skip_reason: o.state === 'skipped' ? o.reason : null,
+        retry_in: o.state === 'queued' ? o.retryInSeconds : 0,
+        bounce: o.state === 'failed' && !!o.hardBounce && !!m.toAddress,
+        bounce_addr: m.toAddress ? m.toAddress.trim().toLowerCase() : null,
+        addr: filed?.addr ?? null,
+        subject: filed?.subject ?? null,
+        body: filed?.body ?? null,
+      };
+    }),
   );
-  await db.transaction(async (tx) => {
-    const updated = await rows<{ id: string }>(
-      tx,
-      sql`update outbox o set
+  await db.execute(
+    sql`with x as (
+          select * from jsonb_to_recordset(${list}::jsonb) as x(id uuid, attempts int, run_id uuid, tenant_id uuid, state text, error text,
+                   message_id text, skip_reason text, retry_in float8, bounce boolean, bounce_addr text, addr text, subject text, body text)
+        ), upd as (
+          update outbox o set
              state = x.state,
              last_error = x.error,
              message_id = coalesce(x.message_id, o.message_id),
              skip_reason = coalesce(x.skip_reason, o.skip_reason),
              sent_at = case when x.state = 'sent' then now() else o.sent_at end,
              next_attempt_at = case when x.state = 'queued' then now() + make_interval(secs => x.retry_in) else o.next_attempt_at end
-            from jsonb_to_recordset(${list}::jsonb) as x(id uuid, attempts int, state text, error text, message_id text, skip_reason text, retry_in float8)
+            from x
            where o.id = x.id and o.state = 'sending' and o.attempts = x.attempts
-          returning o.id`,
-    );
-    const mine = new Set(updated.map((u) => u.id));
-    const sent = results.filter((r) => mine.has(r.message.id) && r.outcome.state === 'sent');
-    await fileSentMessages(
-      tx,
-      sent.map(({ message, outcome }) => ({
-        outboxId: message.id,
-        tenantId: message.tenantId,
-        toAddress: message.toAddress!,
-        subject: outcome.state === 'sent' ? outcome.filed.subject : '',
-        body: outcome.state === 'sent' ? outcome.filed.body : '',
-      })),
-    );
-    const bounced = results.filter((r) => mine.has(r.message.id) && r.outcome.state === 'failed' && r.outcome.hardBounce && r.message.toAddress);
-    if (bounced.length) {
-      const b = JSON.stringify(bounced.map((r) => ({ tenant_id: r.message.tenantId, email: r.message.toAddress!.trim().toLowerCase() })));
-      await tx.execute(
-        sql`insert into mail_suppressions (tenant_id, email, reason)
-            select distinct x.tenant_id, x.email, 'hard_bounce' from jsonb_to_recordset(${b}::jsonb) as x(tenant_id uuid, email text)
-            on conflict do nothing`,
-      );
-    }
-    await finishRuns(tx, results.map((r) => r.message.runId));
-  });
+          returning o.id, o.state
+        ), filed as (
+          ${fileFrom(sql`select x.id as outbox_id, x.tenant_id, x.addr, x.subject, x.body from x join upd on upd.id = x.id where upd.state = 'sent' and x.addr is not null`)}
+        ), bounced as (
+          insert into mail_suppressions (tenant_id, email, reason)
+          select distinct x.tenant_id, x.bounce_addr, 'hard_bounce' from x join upd on upd.id = x.id where upd.state = 'failed' and x.bounce
+          on conflict do nothing
+        ), finished as (
+          update mail_runs r set state = 'done', finished_at = now()
+           where r.id in (select run_id from x) and r.state = 'sending'
+             and not exists (select 1 from outbox o where o.run_id = r.id and o.state in ('queued', 'sending')
+                               and not exists (select 1 from upd where upd.id = o.id and upd.state not in ('queued', 'sending')))
+        )
+        select count(*) from upd`,
+  );
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 
 /**
@@ -18,26 +18,32 @@ export interface FiledMessage {
   body: string;
 }
 
-/** Files a batch of sent messages in one statement; returns how many interactions were written. */
-export async function fileSentMessages(db: Db, messages: FiledMessage[]): Promise<number> {
-  if (messages.length === 0) return 0;
-  const list = JSON.stringify(
-    messages.map((m) => ({
-      outbox_id: m.outboxId,
-      tenant_id: m.tenantId,
-      addr: m.toAddress.trim().toLowerCase(),
-      subject: m.subject.slice(0, 1000),
-      body: m.body.slice(0, MAX_BODY),
-    })),
-  );
-  const result = (await db.execute(
-    sql`insert into interactions (tenant_id, customer_id, outbox_id, type, subject, body, created_by)
+/** A message as the filing statement reads it (address normalised, subject and body capped). */
+export function filingRow(m: FiledMessage): { outbox_id: string; tenant_id: string; addr: string; subject: string; body: string } {
+  return { outbox_id: m.outboxId, tenant_id: m.tenantId, addr: m.toAddress.trim().toLowerCase(), subject: m.subject.slice(0, 1000), body: m.body.slice(0, MAX_BODY) };
+}
+
+/**
+ * The filing insert over any row source with the columns of `filingRow` (`outbox_id`,
+ * `tenant_id`, `addr`, `subject`, `body`), so the worker can file inside the statement that
+ * records a batch.
+ */
+export function fileFrom(source: SQL): SQL {
+  return sql`insert into interactions (tenant_id, customer_id, outbox_id, type, subject, body, created_by)
         select c.tenant_id, c.id, x.outbox_id, 'email', x.subject, x.body, ${FILED_BY}
-          from jsonb_to_recordset(${list}::jsonb) as x(outbox_id uuid, tenant_id uuid, addr text, subject text, body text)
+          from (${source}) as x
           -- One probe of the emails_norm GIN index per address: OFFSET 0 keeps the subquery apart, so
           -- the planner cannot turn it into a scan of all the tenant's cards; the tenant is checked after.
           cross join lateral (select c.id, c.tenant_id from customers c where c.emails_norm @> array[x.addr] offset 0) c
-         where c.tenant_id = x.tenant_id`,
+         where c.tenant_id = x.tenant_id`;
+}
+
+/** Files a batch of sent messages in one statement; returns how many interactions were written. */
+export async function fileSentMessages(db: Db, messages: FiledMessage[]): Promise<number> {
+  if (messages.length === 0) return 0;
+  const list = JSON.stringify(messages.map(filingRow));
+  const result = (await db.execute(
+    fileFrom(sql`select * from jsonb_to_recordset(${list}::jsonb) as x(outbox_id uuid, tenant_id uuid, addr text, subject text, body text)`),
   )) as unknown as { rowCount?: number; affectedRows?: number };
   return result.rowCount ?? result.affectedRows ?? 0;
 }

@@ -75,24 +75,36 @@ export function singleTransport(s: SmtpSettings): Transport {
   return nodemailer.createTransport(transportOptions(s));
 }
 
+export interface PoolOptions {
+  /** SMTP sessions side by side per branch / tenant mailbox (default 5): provider accounts limit them. */
+  maxConnections?: number;
+  /** The same for the server's default mailbox (SMTP_URL, default 10): a relay run for this server. */
+  serverMaxConnections?: number;
+  /** Messages per session before it is replaced by a fresh one (default 1,000). */
+  maxMessages?: number;
+}
+
 /**
- * One pooled transport per mailbox, replaced when the mailbox's settings change. A connection
- * is replaced after `maxMessages` messages (a long-lived session is not held forever by one
- * relay); `maxConnections` sessions run side by side.
+ * One pooled transport per mailbox, replaced when the mailbox's settings change. A session is
+ * replaced after `maxMessages` messages (a relay does not hold one session forever); a branch
+ * mailbox (typically an account at a mail provider, which limits concurrent sessions) gets
+ * `maxConnections` sessions, the server's own relay more.
  */
 export class TransportCache {
   private readonly byMailbox = new Map<string, { version: string; transport: Transport }>();
-  constructor(
-    private readonly maxConnections = 5,
-    private readonly maxMessages = 1000,
-  ) {}
+  private readonly pool: Required<PoolOptions>;
+  constructor(options: PoolOptions | number = {}) {
+    const o = typeof options === 'number' ? { maxConnections: options } : options;
+    this.pool = { maxConnections: o.maxConnections ?? 5, serverMaxConnections: o.serverMaxConnections ?? 10, maxMessages: o.maxMessages ?? 1000 };
+  }
 
   get(s: SmtpSettings): Transport {
     const id = s.mailboxId ?? 'server';
     const found = this.byMailbox.get(id);
     if (found && found.version === s.version) return found.transport;
     found?.transport.close();
-    const transport = nodemailer.createTransport({ ...transportOptions(s), pool: true, maxConnections: this.maxConnections, maxMessages: this.maxMessages });
+    const maxConnections = s.mailboxId === null ? this.pool.serverMaxConnections : this.pool.maxConnections;
+    const transport = nodemailer.createTransport({ ...transportOptions(s), pool: true, maxConnections, maxMessages: this.pool.maxMessages });
     this.byMailbox.set(id, { version: s.version, transport });
     return transport;
   }

@@ -23,7 +23,10 @@ export interface WorkerOptions {
   settings: MailSettings;
   /** Messages claimed at once (default 100). */
   batchSize?: number;
-  /** Batches in flight at once (default 2). */
+  /**
+   * Batches in flight at once (default 4): while one lane waits on SMTP, the others claim,
+   * compose and record, so the pool's sessions never wait on the database.
+   */
   lanes?: number;
   /** Wait between polls when there is nothing to send (default 1000 ms). */
   idleMs?: number;
@@ -33,8 +36,10 @@ export interface WorkerOptions {
   maxAttempts?: number;
   /** First retry delay; doubled every attempt up to an hour (default 60 s). */
   backoffSeconds?: number;
-  /** SMTP connections per mailbox (default 5). */
+  /** SMTP sessions per branch / tenant mailbox (default 5). */
   maxConnections?: number;
+  /** SMTP sessions to the server's default mailbox, SMTP_URL (default 10). */
+  serverMaxConnections?: number;
   log?: WorkerLog;
 }
 
@@ -59,16 +64,17 @@ export class MailWorker {
   ) {
     this.opts = {
       batchSize: 100,
-      lanes: 2,
+      lanes: 4,
       idleMs: 1000,
       leaseSeconds: 120,
       maxAttempts: 8,
       backoffSeconds: 60,
       maxConnections: 5,
+      serverMaxConnections: 10,
       log: quiet,
       ...options,
     };
-    this.transports = new TransportCache(this.opts.maxConnections);
+    this.transports = new TransportCache({ maxConnections: this.opts.maxConnections, serverMaxConnections: this.opts.serverMaxConnections });
   }
 
   start(): this {
