@@ -19,6 +19,8 @@ import { CustomFields } from './pages/admin/CustomFields';
 import { TenantSettings } from './pages/admin/TenantSettings';
 import { Mailboxes } from './pages/admin/Mailboxes';
 import { Suppressions } from './pages/admin/Suppressions';
+import { Channels } from './pages/admin/Channels';
+import { ChannelDetail } from './pages/admin/ChannelDetail';
 import { TemplateEditor } from './pages/mail/TemplateEditor';
 import { MailRunWizard } from './pages/mail/MailRunWizard';
 import { MailRuns } from './pages/mail/MailRuns';
@@ -68,6 +70,8 @@ export function App() {
                   <Route path="/admin/tenant" element={<RequireAdmin><TenantSettings /></RequireAdmin>} />
                   <Route path="/admin/mailboxes" element={<RequireAdmin><Mailboxes /></RequireAdmin>} />
                   <Route path="/admin/suppressions" element={<RequireAdmin><Suppressions /></RequireAdmin>} />
+                  <Route path="/admin/channels" element={<RequireAdmin><Channels /></RequireAdmin>} />
+                  <Route path="/admin/channels/:id" element={<RequireAdmin><ChannelDetail /></RequireAdmin>} />
                   <Route path="/mail/templates" element={<TemplateEditor />} />
                   <Route path="/mail/invite" element={<MailRunWizard key="invitations" kind="invitations" />} />
                   <Route path="/mail/bulk" element={<MailRunWizard key="bulk-emails" kind="bulk-emails" />} />

@@ -71,6 +71,8 @@ export function Layout() {
                   <Menu.Divider />
                   <Menu.Item component={Link} to="/admin/mailboxes">{t('nav.mailboxes')}</Menu.Item>
                   <Menu.Item component={Link} to="/admin/suppressions">{t('nav.suppressions')}</Menu.Item>
+                  <Menu.Divider />
+                  <Menu.Item component={Link} to="/admin/channels">{t('nav.channels')}</Menu.Item>
                 </Menu.Dropdown>
               </Menu>
             )}
