@@ -14,6 +14,7 @@ import { requestLanguage, translate } from './http/messages.js';
 import { fieldsFromValidation } from './http/validation.js';
 import { authRoutes, registerAuthentication } from './modules/auth/routes.js';
 import { channelRoutes } from './modules/channels/index.js';
+import { brokerRoutes } from './modules/brokers/index.js';
 import { contactRoutes } from './modules/contacts/routes.js';
 import { customerRoutes } from './modules/customers/routes.js';
 import { interactionRoutes } from './modules/interactions/routes.js';
@@ -133,6 +134,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(customerRoutes(opts.db));
   await app.register(interactionRoutes(opts.db));
   await app.register(contactRoutes(opts.db));
+  await app.register(brokerRoutes(opts.db));
   await app.register(adminRoutes(opts.db));
   const mail = mailSettings(opts);
   await app.register(mailRoutes(opts.db, mail));

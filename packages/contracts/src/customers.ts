@@ -53,7 +53,8 @@ export const customerFields = z.strictObject({
 });
 export type CustomerFields = z.infer<typeof customerFields>;
 
-export const customerCreate = customerFields;
+/** Create: the card's fields, and the affiliate code of the broker who brought the customer (API). */
+export const customerCreate = customerFields.extend({ affiliateCode: z.string().trim().max(60).optional() });
 export type CustomerCreate = z.infer<typeof customerCreate>;
 
 /** PATCH: any card field, and/or a status move. */

@@ -9,3 +9,4 @@ export * from './mail.js';
 export * from './invitations.js';
 export * from './columns.js';
 export * from './channels.js';
+export * from './brokers.js';

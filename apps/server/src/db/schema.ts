@@ -10,3 +10,4 @@ export * from '../modules/throttle/tables.js';
 export * from '../modules/portal/tables.js';
 export * from '../modules/mail/tables.js';
 export * from '../modules/channels/tables.js';
+export * from '../modules/brokers/tables.js';

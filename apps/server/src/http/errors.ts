@@ -46,7 +46,7 @@ export function localizeFields(lang: string, fields: FieldErrorSpec[]): FieldErr
   return fields.map((f) => ({ path: f.path, code: f.code, message: translate(lang, `field.${f.code}` as MessageKey, f.params ?? {}) }));
 }
 
-export const notFound = (what: 'customer' | 'contact' | 'branch' | 'user' | 'custom_field' | 'group' | 'api_key' | 'interaction') =>
+export const notFound = (what: 'customer' | 'contact' | 'branch' | 'user' | 'custom_field' | 'group' | 'api_key' | 'interaction' | 'broker') =>
   new AppError('not_found', `not_found.${what}`);
 
 export const invalid = (fields: FieldErrorSpec[]) => new AppError('validation', 'validation', {}, { fields });

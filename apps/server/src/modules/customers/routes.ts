@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { customer, customerCount, customerCreate, customerFields, customerCopy, customerCopyResult, customerExportQuery, customerListQuery, customerPage, customerPatch, customerSummary, statusMoves, uuid } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
+import { invalid } from '../../http/errors.js';
+import { brokerOfAffiliate } from '../brokers/index.js';
 import { copyCustomers } from './copy.js';
 import { exportCustomers } from './export.js';
 import { countCustomers, listCustomers } from './list.js';
@@ -69,7 +71,7 @@ export const customerRoutes = (db: Db) => async (plain: FastifyInstance) => {
       schema: {
         tags,
         summary:
-          'Create a customer; 409 with the matches when a duplicate exists. With an API key there is no duplicate check (SPEC §2: the caller searched first) unless `dedupe=true`; created by = the key\'s name.',
+          'Create a customer; 409 with the matches when a duplicate exists. With an API key there is no duplicate check (SPEC §2: the caller searched first) unless `dedupe=true`; created by = the key\'s name; `affiliateCode` stamps the broker.',
         body: customerCreate,
         querystring: z.object({ force: z.enum(['true', 'false']).optional(), dedupe: z.enum(['true', 'false']).optional() }),
         response: { 201: customer },
@@ -78,7 +80,14 @@ export const customerRoutes = (db: Db) => async (plain: FastifyInstance) => {
     async (request, reply) => {
       const staff = staffOf(request);
       const skipDuplicateCheck = staff.via === 'api_key' && request.query.dedupe !== 'true';
-      const created = await customers.createCustomer(db, staff, request.body, { force: request.query.force === 'true', skipDuplicateCheck });
+      const { affiliateCode, ...fields } = request.body;
+      // An affiliate code stamps the broker's name and account number (SPEC §2); one that names nobody is an error.
+      if (affiliateCode) {
+        const broker = await brokerOfAffiliate(db, staff.tenantId, affiliateCode);
+        if (!broker) throw invalid([{ path: 'affiliateCode', code: 'not_found' }]);
+        Object.assign(fields, broker);
+      }
+      const created = await customers.createCustomer(db, staff, fields, { force: request.query.force === 'true', skipDuplicateCheck });
       return reply.status(201).send(created);
     },
   );

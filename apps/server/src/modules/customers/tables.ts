@@ -65,5 +65,7 @@ export const customers = pgTable(
     index('customers_search_name_trgm_idx').using('gin', sql`${t.searchName} gin_trgm_ops`),
     index('customers_custom_idx').using('gin', sql`${t.custom} jsonb_path_ops`),
     index('customers_parent_idx').on(t.parentId),
+    // A broker's card lists the customers it brought: those with its account number.
+    index('customers_tenant_broker_idx').on(t.tenantId, t.brokerAccount).where(sql`${t.brokerAccount} is not null`),
   ],
 );

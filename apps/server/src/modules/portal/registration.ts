@@ -2,6 +2,7 @@ import type { PortalRegisterBody } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { AppError, invalid } from '../../http/errors.js';
 import { translate } from '../../http/messages.js';
+import { brokerOfAffiliate } from '../brokers/index.js';
 import { cardValues } from '../customers/card.js';
 import { createCustomer } from '../customers/service.js';
 import { findMatches } from '../identity/index.js';
@@ -34,6 +35,8 @@ export async function registerOnPortal(db: Db, mail: MailSettings, input: Portal
     email: input.email,
     phone: input.phone || undefined,
     language: input.language,
+    // `aff`: the broker who brought the visitor; a code that names nobody is ignored (the form says nothing).
+    ...(await brokerOfAffiliate(db, tenantId, input.aff)),
   };
   const { values, errors } = cardValues(fields, null, tenant.defaultRegion);
   if (errors.length) throw invalid(errors);

@@ -1,0 +1,2 @@
+export { brokerRoutes } from './routes.js';
+export { brokerOfAffiliate } from './service.js';
