@@ -14,6 +14,7 @@ import { CustomerList } from './pages/CustomerList';
 import { CreateCustomer } from './pages/CreateCustomer';
 import { CustomerCard } from './pages/CustomerCard';
 import { Branches } from './pages/admin/Branches';
+import { Brokers } from './pages/admin/Brokers';
 import { Users } from './pages/admin/Users';
 import { CustomFields } from './pages/admin/CustomFields';
 import { TenantSettings } from './pages/admin/TenantSettings';
@@ -65,6 +66,7 @@ export function App() {
                   <Route path="/customers/new" element={<CreateCustomer />} />
                   <Route path="/customers/:id" element={<CustomerCard />} />
                   <Route path="/admin/branches" element={<RequireAdmin><Branches /></RequireAdmin>} />
+                  <Route path="/admin/brokers" element={<RequireAdmin><Brokers /></RequireAdmin>} />
                   <Route path="/admin/users" element={<RequireAdmin><Users /></RequireAdmin>} />
                   <Route path="/admin/custom-fields" element={<RequireAdmin><CustomFields /></RequireAdmin>} />
                   <Route path="/admin/tenant" element={<RequireAdmin><TenantSettings /></RequireAdmin>} />

@@ -67,6 +67,7 @@ export function Layout() {
                   <Menu.Item component={Link} to="/admin/branches">{t('nav.branches')}</Menu.Item>
                   <Menu.Item component={Link} to="/admin/users">{t('nav.users')}</Menu.Item>
                   <Menu.Item component={Link} to="/admin/custom-fields">{t('nav.customFields')}</Menu.Item>
+                  <Menu.Item component={Link} to="/admin/brokers">{t('nav.brokers')}</Menu.Item>
                   <Menu.Item component={Link} to="/admin/tenant">{t('nav.tenant')}</Menu.Item>
                   <Menu.Divider />
                   <Menu.Item component={Link} to="/admin/mailboxes">{t('nav.mailboxes')}</Menu.Item>

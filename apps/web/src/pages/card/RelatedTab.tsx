@@ -3,6 +3,7 @@ import { Anchor, Fieldset, Loader, SimpleGrid, Stack, Text, TextInput } from '@m
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import type { Customer } from '@kesher/contracts';
+import { useBrokerOfCard } from '../../api/brokers';
 import { useChildren, useUpdateCustomer } from '../../api/customers';
 import { CustomerTable } from '../../components/CustomerTable';
 import { FormActions } from '../../components/Form';
@@ -17,6 +18,8 @@ const fromCustomer = (c: Customer) => ({ parentId: c.parentId, brokerName: c.bro
 export function RelatedTab({ customer }: { customer: Customer }) {
   const { t } = useTranslation();
   const children = useChildren(customer.id);
+  const brokerOfCard = useBrokerOfCard(customer.id);
+  const asBroker = brokerOfCard.data;
   const update = useUpdateCustomer(customer.id);
   const form = useFormState(fromCustomer(customer));
   const feedback = useSaveFeedback({ known: FIELDS, setErrors: form.setErrors });
@@ -64,6 +67,18 @@ export function RelatedTab({ customer }: { customer: Customer }) {
           <FormActions saving={update.isPending} />
         </Stack>
       </form>
+      {asBroker && (
+        <Fieldset legend={t('admin.brokers.cardTitle', { name: asBroker.broker.name })}>
+          {asBroker.items.length === 0 ? (
+            <Text c="dimmed">{t('admin.brokers.none')}</Text>
+          ) : (
+            <>
+              <CustomerTable items={asBroker.items} />
+              {asBroker.more && <Text size="sm" c="dimmed">{t('admin.brokers.more')}</Text>}
+            </>
+          )}
+        </Fieldset>
+      )}
       <Fieldset legend={t('related.childrenTitle')}>
         {children.isLoading ? (
           <Loader aria-label={t('app.loading')} />
