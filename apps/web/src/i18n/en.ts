@@ -551,6 +551,7 @@ export const en: Messages = {
     intro: 'Each channel takes leads from a landing page or a tool such as Zapier at its own address (GET or POST: query string, form, multipart with files, or JSON), with its own secret token and field mapping. A new customer starts as New with Hot Lead; an existing one (by phone, email or ID number) is never created again, even where the database allows duplicates: only its empty fields are filled and an alert is logged; a Not interested customer goes back to New with Renewed.',
     add: 'Add channel',
     newTitle: 'New channel',
+    channel: 'Channel',
     editTitle: 'Edit channel',
     name: 'Channel name (written as "created by")',
     slug: 'Address (after /in/)',

@@ -7,7 +7,7 @@ import { submissionFileUrl, useChannel, useRenewToken, useReplay, useSubmissions
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { useNotify, useReportError } from '../../components/Notifier';
 import { useFormat } from '../../i18n/format';
-import { ChannelForm } from './Channels';
+import { ChannelForm, mappingInOrder } from './Channels';
 
 const OUTCOME_COLOR: Record<SubmissionOutcome, string> = {
   received: 'gray', created: 'green', filled: 'blue', renewed: 'violet', repeat: 'gray', spam: 'orange', rejected: 'red',
@@ -17,9 +17,8 @@ const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;
 
 /** A form to paste into a landing page: the mapped parameters, the token, the hidden honeypot. */
 export function htmlSnippet(c: Channel, submitLabel: string): string {
-  const files = c.maxFileBytes > 0 ? ' enctype="multipart/form-data"' : '';
-  const lines = [`<form action="${escapeHtml(c.url)}" method="post" accept-charset="UTF-8"${files}>`, `  <input type="hidden" name="token" value="${escapeHtml(c.token)}">`];
-  for (const [param, target] of Object.entries(c.mapping)) {
+  const lines = [`<form action="${escapeHtml(c.url)}" method="post" accept-charset="UTF-8">`, `  <input type="hidden" name="token" value="${escapeHtml(c.token)}">`];
+  for (const [param, target] of mappingInOrder(c.mapping)) {
     const type = target === 'email' || target === 'emails' ? 'email' : target === 'phone' || target === 'phones' ? 'tel' : 'text';
     const input = target === 'note' ? `<textarea name="${escapeHtml(param)}"></textarea>` : `<input type="${type}" name="${escapeHtml(param)}">`;
     lines.push(`  <label>${escapeHtml(param)} ${input}</label>`);
@@ -35,7 +34,7 @@ export function htmlSnippet(c: Channel, submitLabel: string): string {
 
 function curlExample(c: Channel): string {
   const example: Record<string, string> = {};
-  for (const [param, target] of Object.entries(c.mapping)) {
+  for (const [param, target] of mappingInOrder(c.mapping)) {
     example[param] = target === 'email' ? 'dana@example.com' : target === 'phone' ? '050-1234567' : target === 'fullName' ? 'דנה לוי' : '…';
   }
   return `curl -X POST '${c.url}' \\\n  -H 'X-Kesher-Token: ${c.token}' \\\n  -H 'Content-Type: application/json' \\\n  -d '${JSON.stringify(example)}'`;
@@ -222,7 +221,10 @@ function SubmissionLog({ channel }: { channel: Channel }) {
                         <Text span fw={500} dir="ltr">
                           {k}
                         </Text>
-                        : {Array.isArray(val) ? val.join(', ') : val}
+                        :{' '}
+                        <Text span dir="auto">
+                          {Array.isArray(val) ? val.join(', ') : val}
+                        </Text>
                       </Text>
                     ))}
                     {s.files.map((f) => (

@@ -32,7 +32,7 @@ export function Channels() {
         addLabel={t('channels.add')}
         rows={channels.data?.items ?? []}
         columns={[
-          { label: t('channels.name'), cell: (c) => <Link to={`/admin/channels/${c.id}`}>{c.name}</Link> },
+          { label: t('channels.channel'), cell: (c) => <Link to={`/admin/channels/${c.id}`}>{c.name}</Link> },
           { label: t('channels.address'), cell: (c) => <code dir="ltr">/in/{c.slug}</code> },
           {
             label: t('channels.active'),
@@ -69,8 +69,17 @@ interface Row {
   target: string | null;
 }
 
+/** The mapping in the card's order (names first, notes last): the database keeps no order of its own. */
+export function mappingInOrder(mapping: Record<string, string>): [string, string][] {
+  const rank = (target: string) => {
+    const i = (CHANNEL_TARGETS as readonly string[]).indexOf(target);
+    return target === 'note' ? 1000 : i >= 0 ? i : 500;
+  };
+  return Object.entries(mapping).sort(([pa, a], [pb, b]) => rank(a) - rank(b) || pa.localeCompare(pb));
+}
+
 let nextKey = 1;
-const rowsOf = (mapping: Record<string, string>): Row[] => Object.entries(mapping).map(([param, target]) => ({ key: nextKey++, param, target }));
+const rowsOf = (mapping: Record<string, string>): Row[] => mappingInOrder(mapping).map(([param, target]) => ({ key: nextKey++, param, target }));
 const STARTER: Record<string, string> = { full_name: 'fullName', phone: 'phone', email: 'email', message: 'note' };
 
 /** The add / edit dialog: settings and the mapping editor (rows of incoming name → card field). */
