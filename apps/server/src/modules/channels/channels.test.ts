@@ -41,7 +41,7 @@ const json = (v: unknown) => JSON.stringify(v);
 /** A submission as a landing page or Zapier would send it. */
 async function send(
   slug: string,
-  opts: { method?: 'GET' | 'POST' | 'OPTIONS'; query?: Record<string, string>; json?: unknown; form?: string; body?: string | Buffer; type?: string; headers?: Record<string, string>; ip?: string } = {},
+  opts: { method?: 'GET' | 'HEAD' | 'POST' | 'OPTIONS'; query?: Record<string, string>; json?: unknown; form?: string; body?: string | Buffer; type?: string; headers?: Record<string, string>; ip?: string } = {},
 ): Promise<Sent> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   let payload: string | Buffer | undefined;
@@ -245,7 +245,11 @@ describe('body formats', () => {
 
   it('GET with a query string', async () => {
     const ch = await makeChannel();
-    const r = await send(ch.slug, { query: { token: ch.token, first_name: 'Query', last_name: 'String', email: 'q@example.com' } });
+    const query = { token: ch.token, first_name: 'Query', last_name: 'String', email: 'q@example.com' };
+    // A link checker's HEAD files nothing.
+    expect((await send(ch.slug, { method: 'HEAD', query })).status).toBe(404);
+    expect(await count()).toBe(0);
+    const r = await send(ch.slug, { query });
     expect(r.status).toBe(200);
     expect(await card(r.body.id)).toMatchObject({ firstName: 'Query', lastName: 'String', email: 'q@example.com' });
   });

@@ -326,9 +326,23 @@ interface ProcessOptions {
  * Processes a logged submission in one transaction: the log row ends in its outcome, together
  * with the card, its interaction, its files and the notification.
  */
-export async function processSubmission(db: Db, channel: ChannelRow, submissionId: string, params: Params, fp: string, opts: ProcessOptions): Promise<IntakeResult> {
+export type TenantRow = typeof tenants.$inferSelect;
+
+export async function tenantOf(db: Db, channel: ChannelRow): Promise<TenantRow> {
   const [tenant] = await db.select().from(tenants).where(eq(tenants.id, channel.tenantId));
   if (!tenant) throw new AppError('not_found', 'not_found.channel');
+  return tenant;
+}
+
+export async function processSubmission(
+  db: Db,
+  channel: ChannelRow,
+  tenant: TenantRow,
+  submissionId: string,
+  params: Params,
+  fp: string,
+  opts: ProcessOptions,
+): Promise<IntakeResult> {
   const definitions = await listDefinitions(db, channel.tenantId);
   const actor: Actor = { tenantId: channel.tenantId, region: tenant.defaultRegion, userId: null, actorName: channel.name };
   const lang = channel.language ?? tenant.defaultLanguage;
@@ -447,8 +461,9 @@ export async function processSubmission(db: Db, channel: ChannelRow, submissionI
 }
 
 /** A submission from the outside: honeypot, log, then processing. */
-export async function receive(db: Db, channel: ChannelRow, incoming: Incoming, region: string): Promise<IntakeResult> {
-  const fp = fingerprint(channel, incoming.params, incoming.files, region);
+export async function receive(db: Db, channel: ChannelRow, incoming: Incoming): Promise<IntakeResult> {
+  const tenant = await tenantOf(db, channel);
+  const fp = fingerprint(channel, incoming.params, incoming.files, tenant.defaultRegion);
   const trap = channel.honeypotField ? valuesOf(incoming.params, channel.honeypotField) : [];
   if (trap.length) {
     // Accepted silently: the sender (a bot) is told nothing; nothing is created.
@@ -456,7 +471,7 @@ export async function receive(db: Db, channel: ChannelRow, incoming: Incoming, r
     return { submissionId, outcome: 'spam', reply: { id: null, customerNumber: null, duplicate: false }, rejected: null };
   }
   const submissionId = await logSubmission(db, channel, incoming, fp);
-  return processSubmission(db, channel, submissionId, incoming.params, fp, { replay: false, filesOf: submissionId });
+  return processSubmission(db, channel, tenant, submissionId, incoming.params, fp, { replay: false, filesOf: submissionId });
 }
 
 /** An admin's replay of a logged submission: a new log row pointing at it, processed as if it came now. */
@@ -468,5 +483,5 @@ export async function replay(db: Db, channel: ChannelRow, originalId: string): P
   if (!orig) throw new AppError('not_found', 'not_found.submission');
   const incoming: Incoming = { params: orig.params, files: [], ip: orig.ip, origin: orig.origin, userAgent: orig.userAgent, contentType: orig.contentType };
   const submissionId = await logSubmission(db, channel, incoming, orig.fingerprint, { replayOf: orig.id });
-  return processSubmission(db, channel, submissionId, orig.params, orig.fingerprint, { replay: true, filesOf: orig.id });
+  return processSubmission(db, channel, await tenantOf(db, channel), submissionId, orig.params, orig.fingerprint, { replay: true, filesOf: orig.id });
 }

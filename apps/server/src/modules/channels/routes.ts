@@ -7,12 +7,10 @@ import {
   channel, channelCreate, channelList, channelPatch, MAX_CHANNEL_FILE_BYTES, MAX_SUBMISSION_FIELDS_BYTES, replayResult,
   submissionListQuery, submissionPage, uuid,
 } from '@kesher/contracts';
-import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
 import { AppError } from '../../http/errors.js';
 import type { MailSettings } from '../mail/index.js';
-import { tenants } from '../tenants/tables.js';
 import * as throttle from '../throttle/index.js';
 import { receive, replay, type IncomingFile, type IntakeResult, type Params } from './intake.js';
 import { channelBySlug, channelOfTenant, channelToken, createChannel, deleteChannel, getChannel, listChannels, renewToken, updateChannel, type ChannelRow } from './service.js';
@@ -239,6 +237,8 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
   app.route({
     method: ['GET', 'POST'],
     url: '/in/:slug',
+    // No automatic HEAD: a link checker's HEAD must not file a lead.
+    exposeHeadRoute: false,
     config: { access: 'public' },
     schema: {
       tags: ['web data port'],
@@ -279,20 +279,14 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
       if (!originAllowed(row, origin)) throw new AppError('forbidden', 'channel.origin_not_allowed', { origin: origin ?? '' });
       for (const k of Object.keys(params)) if (k.toLowerCase() === 'token') delete params[k];
 
-      const [tenant] = await db.select({ region: tenants.defaultRegion }).from(tenants).where(eq(tenants.id, row.tenantId));
-      const result: IntakeResult = await receive(
-        db,
-        row,
-        {
-          params,
-          files,
-          ip,
-          origin: origin ?? null,
-          userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
-          contentType: request.method === 'GET' ? null : (request.headers['content-type'] ?? null),
-        },
-        tenant?.region ?? 'IL',
-      );
+      const result: IntakeResult = await receive(db, row, {
+        params,
+        files,
+        ip,
+        origin: origin ?? null,
+        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+        contentType: request.method === 'GET' ? null : (request.headers['content-type'] ?? null),
+      });
       if (result.rejected) {
         const named = result.rejected.filter((p) => p.path);
         throw new AppError('validation', 'channel.nothing_to_identify', {}, { fields: named, body: { submissionId: result.submissionId } });
