@@ -17,6 +17,7 @@ import { channelRoutes } from './modules/channels/index.js';
 import { brokerRoutes } from './modules/brokers/index.js';
 import { contactRoutes } from './modules/contacts/routes.js';
 import { customerRoutes } from './modules/customers/routes.js';
+import { importRoutes } from './modules/imports/index.js';
 import { interactionRoutes } from './modules/interactions/routes.js';
 import { invitationRoutes } from './modules/invitations/index.js';
 import { mailRoutes, mailSettings } from './modules/mail/index.js';
@@ -132,6 +133,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(authRoutes(opts.db));
   await app.register(customerRoutes(opts.db));
+  await app.register(importRoutes(opts.db));
   await app.register(interactionRoutes(opts.db));
   await app.register(contactRoutes(opts.db));
   await app.register(brokerRoutes(opts.db));

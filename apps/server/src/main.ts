@@ -10,6 +10,7 @@ import { configureSecrets } from './modules/secrets/index.js';
 import { analyzeStale } from './db/statistics.js';
 import { mailSettings, startMailWorker, type WorkerLog } from './modules/mail/index.js';
 import { startRunPreparer } from './modules/invitations/index.js';
+import { ImportRunner, startImport, startImportRunner, getImport } from './modules/imports/index.js';
 import { sql } from 'drizzle-orm';
 
 const USAGE = `kesher <command>
@@ -20,6 +21,7 @@ const USAGE = `kesher <command>
   migrate          apply database migrations and exit
   user create      --email E --name N [--password P] [--role admin|staff]
   demo             load demo customers [--count 300]
+  import FILE      import customers from an .xlsx / .csv file into the first database [--policy skip|fill|renew]
 
 Environment: PORT (3000), KESHER_DATA_DIR (./data), DATABASE_URL (PostgreSQL instead of the
 embedded database), KESHER_ADMIN_EMAIL / KESHER_ADMIN_PASSWORD (first start only),
@@ -45,7 +47,8 @@ function startBackground(database: Database, config: Config, log: WorkerLog): { 
   const mail = { publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom };
   const worker = startMailWorker(database.db, { ...mail, log });
   const preparer = startRunPreparer(database.db, { settings: mailSettings(mail), log });
-  return { stop: async () => void (await Promise.all([preparer.stop(), worker.stop()])) };
+  const importer = startImportRunner(database.db, { log });
+  return { stop: async () => void (await Promise.all([preparer.stop(), worker.stop(), importer.stop()])) };
 }
 
 /** Prints a login; `password` is null when the person chose it (environment or --password). */
@@ -102,12 +105,40 @@ async function runWorker(config: Config): Promise<void> {
   console.log(`Kesher mail worker is running (database: ${database.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL'})`);
 }
 
+/** `kesher import FILE [--policy skip|fill|renew]`: imports into the first database, in this process, and prints the counts. */
+async function importCommand(config: Config, file: string | undefined, policyArg: string | undefined): Promise<void> {
+  const policy = policyArg ?? 'skip';
+  if (!file || !['skip', 'fill', 'renew'].includes(policy)) throw new Error(USAGE);
+  const { createReadStream } = await import('node:fs');
+  const { basename } = await import('node:path');
+  const database = await open(config);
+  try {
+    const tenantId = await firstTenantId(database);
+    const started = Date.now();
+    const { id } = await startImport(database.db, { tenantId, userId: null }, createReadStream(file), { fileName: basename(file), policy: policy as 'skip' | 'fill' | 'renew' });
+    const runner = new ImportRunner(database.db, {
+      onBatch: async () => {
+        const s = await getImport(database.db, tenantId, id);
+        process.stdout.write(`\r${s.total} rows…`);
+      },
+    });
+    while (await runner.runOnce()) {}
+    const s = await getImport(database.db, tenantId, id);
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`\rImport ${s.state}: ${s.total} rows in ${seconds.toFixed(1)} s — created ${s.created}, filled ${s.filled}, renewed ${s.renewed}, skipped ${s.skipped}, rejected ${s.rejected}`);
+    if (s.error) console.log(`Error: ${s.error}`);
+    console.log(`Report: GET /api/v1/imports/${id}/report.xlsx`);
+  } finally {
+    await database.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const config = readConfig();
   const [command, sub] = argv;
   const { values } = parseArgs({
     args: argv.slice(command === 'user' ? 2 : 1),
-    options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, count: { type: 'string' } },
+    options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, count: { type: 'string' }, policy: { type: 'string' } },
     allowPositionals: true,
   });
   switch (command) {
@@ -143,6 +174,8 @@ async function main(argv: string[]): Promise<void> {
       await database.close();
       return;
     }
+    case 'import':
+      return importCommand(config, sub, values.policy);
     default:
       console.log(USAGE);
       process.exitCode = command ? 1 : 0;

@@ -116,3 +116,117 @@ export const customerExportQuery = customerListQuery.omit({ cursor: true, limit:
   lang: language.optional(),
 });
 export type CustomerExportQuery = z.infer<typeof customerExportQuery>;
+
+// ---- import: which card field a spreadsheet header means ----
+
+/** The card columns an import can write (the rest of an export — number, status, dates — are read-only). */
+export const IMPORT_FIELDS = [
+  'firstName', 'lastName', 'middleName', 'fullName', 'branch', 'idType', 'idCountry', 'idNumber', 'phone', 'phones', 'email', 'emails',
+  'address', 'city', 'zip', 'country', 'mailingAddress', 'mailingCity', 'mailingZip', 'mailingCountry',
+  'latitude', 'longitude', 'language', 'brokerName', 'brokerAccount',
+] as const satisfies readonly CardColumn[];
+export type ImportField = (typeof IMPORT_FIELDS)[number];
+
+/** Columns that identify a person: a mapping needs at least one of them. */
+export const IDENTIFYING_FIELDS: readonly ImportField[] = ['firstName', 'lastName', 'fullName', 'phone', 'phones', 'email', 'emails', 'idNumber'];
+
+/** An import target: a card field or a spare field (`cf.<key>`). */
+export const importTarget = z.union([z.enum(IMPORT_FIELDS), z.string().regex(/^cf\.[a-z][a-z0-9_]{0,62}$/)]);
+export type ImportTarget = z.infer<typeof importTarget>;
+
+/**
+ * Headers as people write them, besides the export's own labels (CARD_COLUMN_LABELS, which are
+ * recognised too, so an exported file imports back). Compared after `normalizeHeader`.
+ */
+export const IMPORT_HEADER_ALIASES: Record<ImportField, string[]> = {
+  firstName: ['שם פרטי', 'פרטי', 'first name', 'firstname', 'first', 'given name', 'forename'],
+  lastName: ['שם משפחה', 'משפחה', 'שם חברה', 'חברה', 'last name', 'lastname', 'surname', 'family name', 'company', 'company name', 'last'],
+  middleName: ['שם אמצעי', 'כינוי', 'middle name', 'nickname'],
+  fullName: ['שם', 'שם מלא', 'שם לקוח', 'שם הלקוח', 'name', 'full name', 'fullname', 'customer name', 'client name', 'contact name'],
+  branch: ['סניף', 'branch', 'office'],
+  idType: ['סוג זהות', 'סוג מסמך', 'id type', 'document type'],
+  idCountry: ['ארץ מסמך', 'ארץ הנפקה', 'id country', 'document country', 'issuing country'],
+  idNumber: [
+    'תז', 'ת ז', 'תעודת זהות', 'מספר זהות', 'מס זהות', 'מספר תז', 'חפ', 'מספר חפ', 'תז / חפ', 'עוסק מורשה', 'דרכון', 'מספר דרכון',
+    'id', 'id number', 'id no', 'identity number', 'national id', 'company number', 'passport', 'passport number',
+  ],
+  phone: [
+    'טלפון', 'טלפון נייד', 'נייד', 'סלולרי', 'פלאפון', 'טלפון ראשי', 'מספר טלפון', 'טל', 'phone', 'mobile', 'mobile phone', 'cell', 'cellphone',
+    'cell phone', 'telephone', 'tel', 'phone number', 'mobile number',
+  ],
+  phones: ['טלפון נוסף', 'טלפון 2', 'טלפון בית', 'טלפון עבודה', 'פקס', 'other phone', 'phone 2', 'home phone', 'work phone', 'more phones', 'fax'],
+  email: ['דואל', 'דואר אלקטרוני', 'אימייל', 'מייל', 'כתובת דואל', 'כתובת מייל', 'כתובת אימייל', 'email', 'e mail', 'mail', 'email address', 'e mail address'],
+  emails: ['דואל נוסף', 'מייל נוסף', 'אימייל נוסף', 'other email', 'email 2', 'more emails', 'secondary email'],
+  address: ['כתובת', 'רחוב', 'כתובת מגורים', 'address', 'street', 'street address', 'address line 1'],
+  city: ['עיר', 'ישוב', 'יישוב', 'עיר מגורים', 'city', 'town'],
+  zip: ['מיקוד', 'zip', 'zip code', 'postal code', 'postcode'],
+  country: ['ארץ', 'מדינה', 'country'],
+  mailingAddress: ['כתובת למשלוח', 'כתובת דואר', 'mailing address', 'postal address'],
+  mailingCity: ['עיר למשלוח', 'mailing city'],
+  mailingZip: ['מיקוד למשלוח', 'mailing zip'],
+  mailingCountry: ['ארץ למשלוח', 'mailing country'],
+  latitude: ['קו רוחב', 'latitude', 'lat'],
+  longitude: ['קו אורך', 'longitude', 'lng', 'lon'],
+  language: ['שפה', 'language', 'preferred language'],
+  brokerName: ['מתווך', 'שם מתווך', 'broker', 'broker name', 'affiliate'],
+  brokerAccount: ['חשבון מתווך', 'מספר מתווך', 'broker account', 'broker account number'],
+};
+
+/** A header as compared: lower case, no quotes / dots / colons, dashes and underscores as spaces, single spaces. */
+export function normalizeHeader(text: string): string {
+  return text
+    .replace(/^\uFEFF/, '')
+    .toLowerCase()
+    .replace(/["'`״׳.:*]/g, '')
+    .replace(/[_\-–]/g, ' ')
+    .replace(/\s*\/\s*/g, ' / ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** A spare field as the recognizer sees it. */
+export interface SpareFieldLabel {
+  key: string;
+  labelHe: string;
+  labelEn: string;
+}
+
+/**
+ * Which card field each header means: the export's labels (he / en), the aliases above, spare
+ * fields by their labels or `cf.<key>`. A field is taken by the first header that names it; a
+ * header that names nothing is left out of the result.
+ */
+export function recognizeHeaders(headers: string[], spareFields: SpareFieldLabel[] = []): Record<string, ImportTarget> {
+  const known = new Map<string, ImportTarget>();
+  const add = (label: string, target: ImportTarget) => {
+    const k = normalizeHeader(label);
+    if (k && !known.has(k)) known.set(k, target);
+  };
+  for (const f of IMPORT_FIELDS) {
+    add(CARD_COLUMN_LABELS[f].he, f);
+    add(CARD_COLUMN_LABELS[f].en, f);
+  }
+  for (const f of IMPORT_FIELDS) for (const a of IMPORT_HEADER_ALIASES[f]) add(a, f);
+  for (const s of spareFields) {
+    add(s.labelHe, `cf.${s.key}`);
+    add(s.labelEn, `cf.${s.key}`);
+    add(`cf.${s.key}`, `cf.${s.key}`);
+    add(s.key, `cf.${s.key}`);
+  }
+  const result: Record<string, ImportTarget> = {};
+  const taken = new Set<ImportTarget>();
+  for (const header of headers) {
+    const target = known.get(normalizeHeader(header));
+    if (!target || taken.has(target) || header in result) continue;
+    // A second phone / email column goes to the extra list.
+    result[header] = target;
+    taken.add(target);
+  }
+  for (const header of headers) {
+    if (header in result) continue;
+    const target = known.get(normalizeHeader(header));
+    if (target === 'phone' || target === 'phones') result[header] = 'phones';
+    else if (target === 'email' || target === 'emails') result[header] = 'emails';
+  }
+  return result;
+}

@@ -9,4 +9,5 @@ export * from './mail.js';
 export * from './invitations.js';
 export * from './columns.js';
 export * from './channels.js';
+export * from './imports.js';
 export * from './brokers.js';

@@ -11,3 +11,4 @@ export * from '../modules/portal/tables.js';
 export * from '../modules/mail/tables.js';
 export * from '../modules/channels/tables.js';
 export * from '../modules/brokers/tables.js';
+export * from '../modules/imports/tables.js';

@@ -58,3 +58,38 @@ export async function insertCustomers(
   );
   return inserted.map((r) => ({ id: r.id, customerNumber: Number(r.customer_number) })).sort((a, b) => a.customerNumber - b.customerNumber);
 }
+
+/** Columns a bulk update may set (not the creation stamps). */
+const UPDATABLE = Object.keys(COLUMNS).filter((c) => !['created_by', 'created_by_user_id', 'created_at'].includes(c)) as Column[];
+
+/**
+ * Updates many cards in one statement: each change names the card and the columns to set
+ * (camelCase values as in `CustomerValues`, e.g. from card.ts; a column left out keeps its value).
+ * Values must already be validated and normalised. Returns how many cards were updated.
+ */
+export async function updateCustomers(tx: Db, tenantId: string, changes: { id: string; values: CustomerValues }[]): Promise<number> {
+  const batch = changes
+    .map(({ id, values }) => {
+      const v: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(values)) if (x !== undefined) v[snake(k)] = x instanceof Date ? x.toISOString() : x;
+      for (const k of Object.keys(v)) if (!(UPDATABLE as string[]).includes(k)) delete v[k];
+      return { id, v };
+    })
+    .filter((c) => Object.keys(c.v).length > 0);
+  if (batch.length === 0) return 0;
+  const read = (c: Column) => {
+    const type = COLUMNS[c];
+    if (type === 'text[]') return `case when t.v->'${c}' = 'null'::jsonb then '{}' else array(select jsonb_array_elements_text(t.v->'${c}')) end`;
+    if (type === 'jsonb') return `coalesce(t.v->'${c}', '{}'::jsonb)`;
+    return `(t.v->>'${c}')::${type}`;
+  };
+  const sets = sql.raw(UPDATABLE.map((c) => `${c} = case when t.v ? '${c}' then ${read(c)} else c.${c} end`).join(',\n'));
+  const updated = await rows<{ id: string }>(
+    tx,
+    sql`update customers c set ${sets}, updated_at = now()
+          from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as t(id uuid, v jsonb)
+         where c.tenant_id = ${tenantId} and c.id = t.id
+        returning c.id`,
+  );
+  return updated.length;
+}

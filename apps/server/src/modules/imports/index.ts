@@ -1,0 +1,3 @@
+export { importRoutes } from './routes.js';
+export { ImportRunner, startImportRunner, type ImportRunnerOptions } from './runner.js';
+export { startImport, getImport, undoImport, type ImportActor } from './service.js';

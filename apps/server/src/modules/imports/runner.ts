@@ -1,0 +1,291 @@
+import { sql } from 'drizzle-orm';
+import type { ImportPolicy, ImportRowAction } from '@kesher/contracts';
+import { rows, type Db } from '../../db/client.js';
+import { runBatch, type EngineContext } from './engine.js';
+import { NotASpreadsheet, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
+import { bindMapping, prepareRow, type BoundMapping } from './rows.js';
+import { importEvents, rowContext } from './service.js';
+import { storedTable } from './source.js';
+
+/**
+ * The import runner: the background job that runs pending imports. It runs beside the mail
+ * worker in `kesher start` and `kesher worker` (any number of them on one PostgreSQL database),
+ * the same claim loop as the run preparer (ADR 0007):
+ *
+ * - a 'pending' import (or a 'running' one whose lease ran out: its runner died) is claimed with
+ *   FOR UPDATE SKIP LOCKED and marked 'running'; `claimed_at` is the lease and the fencing token;
+ * - the stored file is streamed (bounded memory) in batches of ~2,000 rows; each batch is one
+ *   transaction: duplicate matching for the whole batch, bulk writes, the rows' outcomes, and the
+ *   import's cursor and counts, ending by renewing the lease `where claimed_at = <ours>` — a
+ *   runner that lost the import rolls its batch back;
+ * - a run taken over (or restarted) resumes after the last committed row;
+ * - a file that turns out not to be readable fails the import with the reason; other errors let
+ *   the lease run out early so any runner retries; after `maxAttempts` claims it is 'failed'.
+ */
+export interface ImportRunnerOptions {
+  batchSize?: number;
+  leaseSeconds?: number;
+  idleMs?: number;
+  maxAttempts?: number;
+  retrySeconds?: number;
+  log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  /** Called after each batch is committed (tests stop a run half way here). */
+  onBatch?: (batch: { importId: string; index: number; size: number; cursor: number }) => Promise<void> | void;
+}
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+class LostLease extends Error {}
+class Stopping extends Error {}
+
+interface Claimed {
+  id: string;
+  tenantId: string;
+  userId: string | null;
+  engineName: string;
+  format: FileFormat;
+  encoding: CsvEncoding | null;
+  bytes: number;
+  policy: ImportPolicy;
+  mapping: Record<string, string>;
+  overrides: Record<string, ImportRowAction>;
+  headerRow: number;
+  cursor: number;
+  attempts: number;
+  token: string;
+}
+
+export class ImportRunner {
+  private readonly opts: Required<Omit<ImportRunnerOptions, 'onBatch'>> & Pick<ImportRunnerOptions, 'onBatch'>;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private sleeper: (() => void) | null = null;
+  private woken = false;
+  private readonly wake = () => {
+    if (this.sleeper) this.sleeper();
+    else this.woken = true;
+  };
+
+  constructor(
+    private readonly db: Db,
+    options: ImportRunnerOptions = {},
+  ) {
+    this.opts = { batchSize: 2000, leaseSeconds: 120, idleMs: 1000, maxAttempts: 3, retrySeconds: 30, log: quiet, ...options };
+  }
+
+  start(): this {
+    if (this.loop) return this;
+    this.stopping = false;
+    importEvents.on('created', this.wake);
+    this.loop = this.run();
+    return this;
+  }
+
+  /** Stops after the batch in flight; the import is handed back (any runner resumes it). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    importEvents.off('created', this.wake);
+    this.wake();
+    await this.loop;
+    this.loop = null;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const worked = await this.runOnce();
+        failures = 0;
+        if (!worked) await this.sleep(this.opts.idleMs);
+      } catch (err) {
+        failures++;
+        this.opts.log.error({ err }, 'import runner: claiming failed');
+        await this.sleep(Math.min(this.opts.idleMs * 2 ** failures, 30_000));
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping || this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleeper = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleeper = done;
+    });
+  }
+
+  /** Claims one import and runs it to the end (or until it fails or is lost); false when there was none. */
+  async runOnce(): Promise<boolean> {
+    const job = await this.claim();
+    if (!job) return false;
+    const { log, maxAttempts, leaseSeconds, retrySeconds } = this.opts;
+    if (job.attempts > maxAttempts) {
+      await this.fail(job, `the import failed ${maxAttempts} times`);
+      return true;
+    }
+    try {
+      await this.execute(job);
+      log.info({ importId: job.id }, 'import runner: import done');
+    } catch (err) {
+      if (err instanceof LostLease) {
+        log.warn({ importId: job.id }, 'import runner: another runner took the import over');
+      } else if (err instanceof Stopping) {
+        await this.db.execute(
+          sql`update imports set claimed_at = now() - make_interval(secs => ${leaseSeconds + 1}), attempts = greatest(attempts - 1, 0)
+               where id = ${job.id} and claimed_at = ${job.token}::timestamptz`,
+        );
+      } else if (err instanceof NotASpreadsheet) {
+        await this.fail(job, err.message);
+      } else {
+        log.error({ err, importId: job.id }, 'import runner: the import failed; it will be retried');
+        await this.db
+          .execute(
+            sql`update imports set claimed_at = now() - make_interval(secs => ${Math.max(leaseSeconds - retrySeconds, 0)}),
+                       error = ${String((err as Error).message ?? err).slice(0, 500)}
+                 where id = ${job.id} and claimed_at = ${job.token}::timestamptz`,
+          )
+          .catch((e: unknown) => log.error({ err: e }, 'import runner: could not record the error'));
+      }
+    }
+    return true;
+  }
+
+  private async fail(job: Claimed, error: string): Promise<void> {
+    await this.db.execute(
+      sql`update imports set state = 'failed', finished_at = now(), error = ${error.slice(0, 500)}
+           where id = ${job.id} and claimed_at = ${job.token}::timestamptz`,
+    );
+    await this.db.execute(sql`delete from import_chunks where import_id = ${job.id}`);
+  }
+
+  private async claim(): Promise<Claimed | null> {
+    const [row] = await rows<{
+      id: string;
+      tenant_id: string;
+      user_id: string | null;
+      engine_name: string;
+      format: FileFormat;
+      encoding: CsvEncoding | null;
+      bytes: number;
+      policy: ImportPolicy;
+      mapping: Record<string, string>;
+      overrides: Record<string, ImportRowAction>;
+      header_row: number;
+      cursor: number;
+      attempts: number;
+      token: Date | string;
+    }>(
+      this.db,
+      sql`update imports i set state = 'running', attempts = i.attempts + 1,
+                 claimed_at = date_trunc('milliseconds', clock_timestamp())
+           where i.id = (
+             select id from imports
+              where state = 'pending' or (state = 'running' and claimed_at < now() - make_interval(secs => ${this.opts.leaseSeconds}))
+              order by created_at
+              limit 1
+              for update skip locked)
+          returning i.id, i.tenant_id, i.user_id, i.engine_name, i.format, i.encoding, i.bytes, i.policy, i.mapping, i.overrides,
+                    i.header_row, i.cursor, i.attempts, i.claimed_at as token`,
+    );
+    if (!row) return null;
+    return {
+      id: row.id,
+      tenantId: row.tenant_id,
+      userId: row.user_id,
+      engineName: row.engine_name,
+      format: row.format,
+      encoding: row.encoding,
+      bytes: Number(row.bytes),
+      policy: row.policy,
+      mapping: row.mapping,
+      overrides: row.overrides ?? {},
+      headerRow: row.header_row,
+      cursor: row.cursor,
+      attempts: row.attempts,
+      token: new Date(row.token).toISOString(),
+    };
+  }
+
+  private async execute(job: Claimed): Promise<void> {
+    const { db, opts } = this;
+    const ctx = await rowContext(db, job.tenantId);
+    const engine: EngineContext = {
+      ...ctx,
+      tenantId: job.tenantId,
+      importId: job.id,
+      engineName: job.engineName,
+      userId: job.userId,
+      policy: job.policy,
+      overrides: job.overrides,
+    };
+    let read = 0;
+    const table = storedTable(db, job.id, job, (n) => (read += n));
+    let bound: BoundMapping | null = null;
+    let batch: TableRow[] = [];
+    let index = 0;
+    const commit = async () => {
+      if (this.stopping) throw new Stopping();
+      const rowsOf = batch;
+      batch = [];
+      const prepared = rowsOf.map((r) => prepareRow(r, bound!, ctx));
+      const cursor = rowsOf[rowsOf.length - 1]!.rowNumber;
+      const progress = job.bytes ? Math.min(read / job.bytes, 0.99) : 0;
+      await db.transaction(async (tx) => {
+        const decisions = await runBatch(tx, engine, prepared);
+        const count = { created: 0, filled: 0, renewed: 0, skipped: 0, rejected: 0 };
+        for (const d of decisions) count[d.outcome]++;
+        await this.fence(
+          tx,
+          job,
+          sql`cursor = ${cursor}, progress = ${progress}, total = total + ${decisions.length}, created = created + ${count.created},
+              filled = filled + ${count.filled}, renewed = renewed + ${count.renewed}, skipped = skipped + ${count.skipped},
+              rejected = rejected + ${count.rejected}`,
+        );
+      });
+      job.cursor = cursor;
+      await opts.onBatch?.({ importId: job.id, index: index++, size: rowsOf.length, cursor });
+    };
+    try {
+      for await (const row of table) {
+        if (row.rowNumber < job.headerRow) continue;
+        if (row.rowNumber === job.headerRow) {
+          bound = bindMapping(row.cells, job.mapping);
+          continue;
+        }
+        if (row.rowNumber <= job.cursor || !row.cells.some(Boolean) || !bound) continue;
+        batch.push(row);
+        if (batch.length >= opts.batchSize) await commit();
+      }
+      if (batch.length) await commit();
+    } finally {
+      await table.return(undefined);
+    }
+    await db.transaction(async (tx) => {
+      await this.fence(tx, job, sql`state = 'done', progress = 1, finished_at = now(), error = null`);
+      await tx.execute(sql`delete from import_chunks where import_id = ${job.id}`);
+    });
+  }
+
+  /** Records progress and renews the lease in the batch's transaction; fails when another runner holds the import. */
+  private async fence(tx: Db, job: Claimed, set: ReturnType<typeof sql>): Promise<void> {
+    const [row] = await rows<{ token: Date | string }>(
+      tx,
+      sql`update imports set ${set}, claimed_at = date_trunc('milliseconds', clock_timestamp())
+           where id = ${job.id} and state = 'running' and claimed_at = ${job.token}::timestamptz
+          returning claimed_at as token`,
+    );
+    if (!row) throw new LostLease();
+    job.token = new Date(row.token).toISOString();
+  }
+}
+
+export function startImportRunner(db: Db, options: ImportRunnerOptions = {}): ImportRunner {
+  return new ImportRunner(db, options).start();
+}

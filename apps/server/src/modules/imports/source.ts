@@ -1,0 +1,97 @@
+import { Readable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { rows, type Db } from '../../db/client.js';
+import { countingStream, EncodingProbe, NotASpreadsheet, readTable, sniffFormat, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
+
+/**
+ * The uploaded file lives in the database (import_chunks, 1 MB pieces): any server of a
+ * PostgreSQL installation can run the import, and it survives a restart. Stored as it streams
+ * in, read back piece by piece.
+ */
+export const CHUNK_BYTES = 1024 * 1024;
+
+export interface StoredFile {
+  format: FileFormat;
+  encoding: CsvEncoding | null;
+  bytes: number;
+}
+
+/** Stores an upload under an import row (which must exist), sniffing its format and a CSV's encoding on the way. */
+export async function storeFile(db: Db, importId: string, source: AsyncIterable<Buffer | Uint8Array>): Promise<StoredFile> {
+  let format: FileFormat | null = null;
+  const probe = new EncodingProbe();
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let seq = 0;
+  let bytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const data = Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    await db.execute(sql`insert into import_chunks (import_id, seq, data) values (${importId}, ${seq++}, ${data})`);
+  };
+  for await (const raw of source) {
+    const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
+    if (chunk.length === 0) continue;
+    if (format === null) format = sniffFormat(chunk);
+    if (format === 'csv') probe.push(chunk);
+    bytes += chunk.length;
+    for (let at = 0; at < chunk.length; ) {
+      const take = Math.min(CHUNK_BYTES - pendingBytes, chunk.length - at);
+      pending.push(chunk.subarray(at, at + take));
+      pendingBytes += take;
+      at += take;
+      if (pendingBytes >= CHUNK_BYTES) await flush();
+    }
+  }
+  await flush();
+  if (format === null) throw new NotASpreadsheet('binary', 'the file is empty');
+  return { format, encoding: format === 'csv' ? probe.finish() : null, bytes };
+}
+
+/** The stored file's pieces, one query each (bounded memory). */
+export async function* chunksOf(db: Db, importId: string): AsyncGenerator<Buffer> {
+  for (let seq = 0; ; seq++) {
+    const [row] = await rows<{ data: Buffer | Uint8Array }>(db, sql`select data from import_chunks where import_id = ${importId} and seq = ${seq}`);
+    if (!row) return;
+    yield Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
+  }
+}
+
+/** The stored file as rows; `onBytes` sees how much of it has been read. */
+export function storedTable(db: Db, importId: string, file: Pick<StoredFile, 'format' | 'encoding'>, onBytes: (n: number) => void = () => {}): AsyncGenerator<TableRow> {
+  return readTable(countingStream(chunksOf(db, importId), onBytes), file.format, file.encoding);
+}
+
+/** The first `n` rows of a table (stops reading after them). */
+export async function firstRows(table: AsyncGenerator<TableRow>, n: number): Promise<TableRow[]> {
+  const out: TableRow[] = [];
+  try {
+    for await (const row of table) {
+      out.push(row);
+      if (out.length >= n) break;
+    }
+  } finally {
+    await table.return(undefined);
+  }
+  return out;
+}
+
+/** A file held in memory (the preview) as rows. */
+export function bufferTable(file: Buffer, format: FileFormat, encoding: CsvEncoding | null): AsyncGenerator<TableRow> {
+  return readTable(Readable.from([file]), format, encoding);
+}
+
+/** The format and encoding of a file held in memory. */
+export function sniffBuffer(file: Buffer): StoredFile {
+  if (file.length === 0) throw new NotASpreadsheet('binary', 'the file is empty');
+  const format = sniffFormat(file);
+  let encoding: CsvEncoding | null = null;
+  if (format === 'csv') {
+    const probe = new EncodingProbe();
+    probe.push(file);
+    encoding = probe.finish();
+  }
+  return { format, encoding, bytes: file.length };
+}
