@@ -2,7 +2,7 @@
 import type {} from '@fastify/cookie';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,10 @@ class Sink {
     private readonly child: ChildProcess,
     readonly port: number,
   ) {}
+
+  get pid(): number {
+    return this.child.pid!;
+  }
 
   static start(): Promise<Sink> {
     const child = fork(join(ROOT, 'bench/smtp-sink.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -412,6 +416,21 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds used so far by all processes of a name (e.g. every PostgreSQL backend), living ones only. */
+function cpuOfAll(comm: string): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) total += cpuSeconds(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 async function measureWorker(db: Db, sink: Sink, runId: string, i: number): Promise<void> {
   const [q] = await rows<{ n: number }>(db, sql`select count(*)::int as n from outbox where run_id = ${runId} and state = 'queued'`);
   const target = Math.min(sendCount ?? q!.n, q!.n);
@@ -444,6 +463,9 @@ async function measureWorker(db: Db, sink: Sink, runId: string, i: number): Prom
   });
   const t0 = performance.now();
   const cpu0 = cpuSeconds(pid);
+  const sinkCpu0 = cpuSeconds(sink.pid);
+  const pgCpu0 = cpuOfAll('postgres');
+  const benchCpu0 = process.cpuUsage();
   const rssAtStart = procStatus(pid)?.rss ?? 0;
   let peakRss = 0;
   const sampleRss = () => {
@@ -473,7 +495,21 @@ async function measureWorker(db: Db, sink: Sink, runId: string, i: number): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds = (performance.now() - t0) / 1000;
+  // All of the run sent: the worker marks the run 'done' (the run's own state change).
+  let runState = '';
+  for (let k = 0; k < 100; k++) {
+    const [r] = await rows<{ state: string }>(db, sql`select state from mail_runs where id = ${runId}`);
+    runState = r!.state;
+    if (runState === 'done' || target < q!.n) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const doneAfter = (performance.now() - t0) / 1000 - seconds;
   const cpu = cpuSeconds(pid) - cpu0;
+  const sinkCpu = cpuSeconds(sink.pid) - sinkCpu0;
+  const pgCpu = cpuOfAll('postgres') - pgCpu0;
+  const b = process.cpuUsage(benchCpu0);
+  const benchCpu = (b.user + b.system) / 1e6;
+  const pct = (c: number) => `${((c / seconds) * 100).toFixed(0)} %`;
   sampleRss();
   const hwm = procStatus(pid)?.hwm ?? 0;
   child.kill('SIGTERM');
@@ -492,8 +528,9 @@ async function measureWorker(db: Db, sink: Sink, runId: string, i: number): Prom
   report(
     `c. worker #${i}: ${fmt(target / seconds)} messages/s (${fmt(target)} recorded 'sent' in ${seconds.toFixed(1)} s from the worker's start line; ` +
       `process start ${((t0 - spawned) / 1000).toFixed(1)} s before it) ; sink got ${fmt(st.messages)} (${fmt(st.distinctKeys)} distinct keys, ${st.connections} connections); ` +
-      `after SIGTERM: ${fmt(states!.sent)} sent, ${fmt(states!.queued)} queued, ${states!.sending} sending, ${states!.failed} failed; ${fmt(filed!.n)} filed on cards; ` +
-      `worker peak RSS ${fmt(hwm)} MB (VmHWM; sampled max ${fmt(peakRss)} MB, ${fmt(rssAtStart)} MB when it started), CPU ${(cpu / seconds * 100).toFixed(0)} % of a core (${fmt((cpu * 1e6) / target)} µs/message); target ≥ 1,500`,
+      `run ${runState}${runState === 'done' ? ` ${doneAfter.toFixed(2)} s after the last 'sent'` : ''}; after SIGTERM: ${fmt(states!.sent)} sent, ${fmt(states!.queued)} queued, ${states!.sending} sending, ${states!.failed} failed; ${fmt(filed!.n)} filed on cards; ` +
+      `worker peak RSS ${fmt(hwm)} MB (VmHWM; sampled max ${fmt(peakRss)} MB, ${fmt(rssAtStart)} MB when it started), CPU ${pct(cpu)} of a core (${fmt((cpu * 1e6) / target)} µs/message); ` +
+      `meanwhile the sink ${pct(sinkCpu)}, PostgreSQL ${pct(pgCpu)}, this bench ${pct(benchCpu)}, load average ${load()}; target ≥ 1,500`,
   );
 }
 

@@ -151,8 +151,7 @@ export async function releaseExpiredLeases(db: Db, maxAttempts: number): Promise
         returning run_id`,
   );
   await finishRuns(db, released.map((r) => r.run_id));
-  // Two batches of one run recorded at the same moment each see the other's rows still
-  // 'sending' (neither committed yet), so neither finishes the run: this sweep does.
+  // A run whose last batches' workers stopped between recording and finishing it.
   await db.execute(
     sql`update mail_runs r set state = 'done', finished_at = now()
          where r.state = 'sending' and not exists (select 1 from outbox o where o.run_id = r.id and o.state in ('queued', 'sending'))`,
@@ -196,7 +195,8 @@ export async function recordResults(db: Db, results: { message: ClaimedMessage; 
       };
     }),
   );
-  await db.execute(
+  const tail = await rows<{ id: string }>(
+    db,
     sql`with x as (
           select * from jsonb_to_recordset(${list}::jsonb) as x(id uuid, attempts int, run_id uuid, tenant_id uuid, state text, error text,
                    message_id text, skip_reason text, retry_in float8, bounce boolean, bounce_addr text, addr text, subject text, body text)
@@ -222,7 +222,14 @@ export async function recordResults(db: Db, results: { message: ClaimedMessage; 
            where r.id in (select run_id from x) and r.state = 'sending'
              and not exists (select 1 from outbox o where o.run_id = r.id and o.state in ('queued', 'sending')
                                and not exists (select 1 from upd where upd.id = o.id and upd.state not in ('queued', 'sending')))
+          returning r.id
         )
-        select count(*) from upd`,
+        -- Runs with nothing queued whose last rows other batches were recording at this moment.
+        select r.id from mail_runs r
+         where r.id in (select run_id from x) and r.state = 'sending' and r.id not in (select id from finished)
+           and not exists (select 1 from outbox o where o.run_id = r.id and o.state = 'queued')`,
   );
+  // Batches recorded at the same moment each see the other's rows still 'sending', so neither
+  // finishes the run above; checked again now, after this commit, the last of them does.
+  if (tail.length) await finishRuns(db, tail.map((r) => r.id));
 }
