@@ -318,8 +318,8 @@ async function withoutRefused<T>(fields: CustomerFields, problems: FieldErrorSpe
 interface ProcessOptions {
   /** An admin's replay: no repeat window. */
   replay: boolean;
-  /** Files to put on the card: those of this submission (a replay: of the one replayed). */
-  filesOf: string;
+  /** Files to put on the card: those of this submission (a replay: of the one replayed); null = none came. */
+  filesOf: string | null;
 }
 
 /**
@@ -343,7 +343,8 @@ export async function processSubmission(
   fp: string,
   opts: ProcessOptions,
 ): Promise<IntakeResult> {
-  const definitions = await listDefinitions(db, channel.tenantId);
+  // Custom-field definitions only when the mapping names a custom field.
+  const definitions = Object.values(channel.mapping).some((t) => CUSTOM_TARGET.test(t)) ? await listDefinitions(db, channel.tenantId) : [];
   const actor: Actor = { tenantId: channel.tenantId, region: tenant.defaultRegion, userId: null, actorName: channel.name };
   const lang = channel.language ?? tenant.defaultLanguage;
 
@@ -370,7 +371,7 @@ export async function processSubmission(
       if (earlier) {
         await finish('repeat', earlier.customer_id, earlier.duplicate, []);
         // The same files arrived with the first copy.
-        await tx.delete(customerFiles).where(and(eq(customerFiles.submissionId, submissionId), sql`${customerFiles.customerId} is null`));
+        if (opts.filesOf) await tx.delete(customerFiles).where(and(eq(customerFiles.submissionId, opts.filesOf), sql`${customerFiles.customerId} is null`));
         const reply = { id: earlier.customer_id, customerNumber: earlier.customer_number === null ? null : Number(earlier.customer_number), duplicate: earlier.duplicate };
         return { submissionId, outcome: 'repeat' as const, reply, rejected: null };
       }
@@ -382,10 +383,12 @@ export async function processSubmission(
       await finish('rejected', null, false, refused);
       return { submissionId, outcome: 'rejected' as const, reply: { id: null, customerNumber: null, duplicate: false }, rejected: refused };
     }
-    const files = await tx
-      .select({ name: customerFiles.fileName })
-      .from(customerFiles)
-      .where(and(eq(customerFiles.submissionId, opts.filesOf), sql`${customerFiles.customerId} is null`));
+    const files = opts.filesOf
+      ? await tx
+          .select({ name: customerFiles.fileName })
+          .from(customerFiles)
+          .where(and(eq(customerFiles.submissionId, opts.filesOf), sql`${customerFiles.customerId} is null`))
+      : [];
     const text = () => submissionText(params, files.map((f) => f.name), notes, problems, channel);
 
     const keys = {
@@ -441,10 +444,12 @@ export async function processSubmission(
       });
     }
 
-    await tx
-      .update(customerFiles)
-      .set({ customerId })
-      .where(and(eq(customerFiles.submissionId, opts.filesOf), sql`${customerFiles.customerId} is null`));
+    if (opts.filesOf && files.length) {
+      await tx
+        .update(customerFiles)
+        .set({ customerId })
+        .where(and(eq(customerFiles.submissionId, opts.filesOf), sql`${customerFiles.customerId} is null`));
+    }
     await finish(outcome, customerId, outcome !== 'created', problems);
     if (channel.notifyEmails.length) {
       await enqueueNotification(tx, {
@@ -471,7 +476,7 @@ export async function receive(db: Db, channel: ChannelRow, incoming: Incoming): 
     return { submissionId, outcome: 'spam', reply: { id: null, customerNumber: null, duplicate: false }, rejected: null };
   }
   const submissionId = await logSubmission(db, channel, incoming, fp);
-  return processSubmission(db, channel, tenant, submissionId, incoming.params, fp, { replay: false, filesOf: submissionId });
+  return processSubmission(db, channel, tenant, submissionId, incoming.params, fp, { replay: false, filesOf: incoming.files.length ? submissionId : null });
 }
 
 /** An admin's replay of a logged submission: a new log row pointing at it, processed as if it came now. */
