@@ -177,6 +177,7 @@ export const en: Messages = {
       related: 'Child / parent / broker customers',
       spare: 'Spare fields',
       interactions: 'Interactions',
+      files: 'Files',
     },
     changeStatus: 'Change status',
     statusChanged: 'Status changed to "{{status}}"',
@@ -612,6 +613,7 @@ export const en: Messages = {
       replayOf: 'Replay',
       more: 'More',
     },
+    files: { empty: 'No files on this card (files come with Web Data Port submissions)', fileName: 'File', size: 'Size', field: 'Form field', receivedAt: 'Received' },
     outcomes: {
       received: 'Received, not processed',
       created: 'New customer',

@@ -176,6 +176,7 @@ export const he = {
       related: 'לקוחות בנים / הורה / מתווך',
       spare: 'שדות נוספים',
       interactions: 'מגעים והתקשרויות',
+      files: 'קבצים',
     },
     changeStatus: 'שינוי סטטוס',
     statusChanged: 'הסטטוס עודכן ל"{{status}}"',
@@ -610,6 +611,7 @@ export const he = {
       replayOf: 'הפעלה חוזרת',
       more: 'עוד פניות',
     },
+    files: { empty: 'אין קבצים בכרטיס (קבצים מגיעים עם פניות בערוצי הקליטה)', fileName: 'קובץ', size: 'גודל', field: 'שדה בטופס', receivedAt: 'התקבל' },
     outcomes: {
       received: 'התקבלה, לא עובדה',
       created: 'לקוח חדש',

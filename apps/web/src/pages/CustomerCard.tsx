@@ -19,6 +19,7 @@ import { ContactsTab } from './card/ContactsTab';
 import { RelatedTab } from './card/RelatedTab';
 import { SpareFieldsTab } from './card/SpareFieldsTab';
 import { InteractionsTab } from './card/InteractionsTab';
+import { FilesTab } from './card/FilesTab';
 
 /** The card's tabs, in order, each with what it shows. */
 const PANELS = {
@@ -27,6 +28,7 @@ const PANELS = {
   related: RelatedTab,
   spare: SpareFieldsTab,
   interactions: InteractionsTab,
+  files: FilesTab,
 } satisfies Record<string, ComponentType<{ customer: Customer }>>;
 type TabId = keyof typeof PANELS;
 const TABS = Object.keys(PANELS) as TabId[];
