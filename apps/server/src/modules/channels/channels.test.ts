@@ -283,6 +283,14 @@ describe('body formats', () => {
     expect(tooBig.body).toEqual({ code: 'payload_too_large', message: 'A file is too large: at most 1 KB' });
     expect((await rows(t.db, sql`select id from customers where email = 'big@example.com'`)).length).toBe(0);
 
+    // A file larger than the server's 1 MB body limit for JSON, under the channel's 5 MB cap: taken.
+    await t.admin.patch(`/api/v1/channels/${ch.id}`, { maxFileBytes: 5 * 1024 * 1024 });
+    const scan = Buffer.alloc(3 * 1024 * 1024, 7);
+    const large = multipart({ email: 'large@example.com', token: ch.token }, [{ field: 'scan', name: 'scan.png', type: 'image/png', data: scan }]);
+    const taken = await send(ch.slug, { body: large.body, type: large.type });
+    expect(taken.status, json(taken.body)).toBe(200);
+    expect((await t.admin.get(`/api/v1/customers/${taken.body.id}/files`)).body.items).toEqual([expect.objectContaining({ fileName: 'scan.png', size: scan.length })]);
+
     await t.admin.patch(`/api/v1/channels/${ch.id}`, { maxFileBytes: 0 });
     const none = await send(ch.slug, { body: mp.body, type: mp.type, headers: { 'accept-language': 'en' } });
     expect(none).toMatchObject({ status: 413, body: { code: 'payload_too_large', message: 'This channel does not take files' } });
