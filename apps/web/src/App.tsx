@@ -13,6 +13,7 @@ import { Login } from './pages/Login';
 import { CustomerList } from './pages/CustomerList';
 import { CreateCustomer } from './pages/CreateCustomer';
 import { CustomerCard } from './pages/CustomerCard';
+import { ImportWizard } from './pages/ImportWizard';
 import { Branches } from './pages/admin/Branches';
 import { Brokers } from './pages/admin/Brokers';
 import { Users } from './pages/admin/Users';
@@ -64,6 +65,7 @@ export function App() {
                   <Route index element={<Navigate to="/customers" replace />} />
                   <Route path="/customers" element={<CustomerList />} />
                   <Route path="/customers/new" element={<CreateCustomer />} />
+                  <Route path="/customers/import" element={<ImportWizard />} />
                   <Route path="/customers/:id" element={<CustomerCard />} />
                   <Route path="/admin/branches" element={<RequireAdmin><Branches /></RequireAdmin>} />
                   <Route path="/admin/brokers" element={<RequireAdmin><Brokers /></RequireAdmin>} />

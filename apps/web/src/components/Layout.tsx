@@ -42,6 +42,7 @@ export function Layout() {
             </Title>
             <TopLink to="/customers">{t('nav.customers')}</TopLink>
             <TopLink to="/customers/new">{t('nav.newCustomer')}</TopLink>
+            <TopLink to="/customers/import">{t('nav.importCustomers')}</TopLink>
             <Menu position="bottom-start">
               <Menu.Target>
                 <Button variant="subtle" size="compact-md">
