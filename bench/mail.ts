@@ -6,9 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { openDatabase, rows, type Database, type Db } from '../apps/server/src/db/client.js';
+import { rows, type Db } from '../apps/server/src/db/client.js';
 import type { StaffContext } from '../apps/server/src/http/access.js';
 import { customers } from '../apps/server/src/modules/customers/tables.js';
 import { RunPreparer } from '../apps/server/src/modules/invitations/preparer.js';
@@ -22,7 +21,8 @@ import { findTemplate, INVITE_TEMPLATE } from '../apps/server/src/modules/mail/t
 import { TransportCache } from '../apps/server/src/modules/mail/transport.js';
 import { portalLoginUrl } from '../apps/server/src/modules/portal/service.js';
 import { configureSecrets } from '../apps/server/src/modules/secrets/index.js';
-import { createBenchTenant, findBenchTenant, generateCustomers, printLoad, progressPrinter, vacuumAnalyze, type BenchTenant } from './generate.js';
+import { openBenchDatabase } from './database.js';
+import type { BenchTenant } from './generate.js';
 
 /**
  * The mail bench (issue 3 "Performance"), part of `npm run bench` (alone: `npm run bench:mail`,
@@ -55,6 +55,7 @@ import { createBenchTenant, findBenchTenant, generateCustomers, printLoad, progr
  *   BENCH_MAIL_PARTS      which measures: prepare,render,ceiling,worker (all)
  *   BENCH_REUSE=1         reuse (and keep) kesher_bench_mail when it already holds N customers
  *   BENCH_MAIL_WORKER_PROFILE  a directory: the worker process writes a V8 CPU profile there (--cpu-prof)
+ *   BENCH_MAIL_WORKER_ROOT     run the worker from another checkout (with node_modules), e.g. to compare with an older commit
  */
 const env = process.env;
 const url = env.BENCH_DATABASE_URL || undefined;
@@ -67,6 +68,8 @@ const parts = new Set((env.BENCH_MAIL_PARTS ?? 'prepare,render,ceiling,worker').
 const reuse = env.BENCH_REUSE === '1';
 const only = env.BENCH_ONLY?.toLowerCase();
 const BENCH_DB = 'kesher_bench_mail';
+/** The bench database's URL (PostgreSQL), for the worker process. */
+let benchUrl: string | null = null;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** A fixed key, so the worker process decrypts what this process encrypted (and a reused database stays readable). */
 const SECRET_KEY = env.KESHER_SECRET_KEY || `k1:${createHash('sha256').update('kesher mail bench').digest('base64')}`;
@@ -136,84 +139,6 @@ class Sink {
 }
 
 // ---- the database ----
-
-async function adminQuery(text: string): Promise<void> {
-  const admin = new URL(url!);
-  if (admin.pathname === `/${BENCH_DB}`) admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
-function benchUrl(): string {
-  const u = new URL(url!);
-  u.pathname = `/${BENCH_DB}`;
-  return u.toString();
-}
-
-interface Target {
-  database: Database;
-  tenant: BenchTenant;
-  discard(): Promise<void>;
-}
-
-async function openTarget(): Promise<Target> {
-  let dir: string | null = null;
-  const reset = async () => {
-    if (url) {
-      await adminQuery(`drop database if exists ${BENCH_DB} with (force)`);
-      await adminQuery(`create database ${BENCH_DB}`);
-    } else {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      dir = reuse ? join(tmpdir(), `kesher-bench-mail-pglite-${count}`) : mkdtempSync(join(tmpdir(), 'kesher-bench-mail-'));
-    }
-  };
-  const open = async () => {
-    if (url) {
-      const probe = new pg.Client({ connectionString: benchUrl() });
-      const exists = await probe.connect().then(
-        () => true,
-        () => false,
-      );
-      await probe.end().catch(() => undefined);
-      if (!exists) await reset();
-      return openDatabase({ url: benchUrl(), poolSize: 4 });
-    }
-    dir ??= reuse ? join(tmpdir(), `kesher-bench-mail-pglite-${count}`) : mkdtempSync(join(tmpdir(), 'kesher-bench-mail-'));
-    return openDatabase({ dataDir: dir });
-  };
-  if (!reuse) await reset();
-  let database = await open();
-  let tenant: BenchTenant | null = null;
-  const found = await findBenchTenant(database.db);
-  if (found && found.customers >= count && found.customers < count * 1.05) {
-    console.log(`Reusing ${fmt(found.customers)} customers already loaded.`);
-    tenant = found;
-  } else {
-    if (found) {
-      await database.close();
-      await reset();
-      database = await open();
-    }
-    console.log(`Loading ${fmt(count)} customers …`);
-    tenant = await createBenchTenant(database.db);
-    printLoad(await generateCustomers(database.db, tenant, { count, onProgress: progressPrinter(count) }), database.kind);
-    console.log(`vacuum (analyze) customers: ${(await vacuumAnalyze(database.db)).toFixed(1)} s`);
-  }
-  return {
-    database,
-    tenant,
-    discard: async () => {
-      if (reuse) return;
-      if (url) await adminQuery(`drop database if exists ${BENCH_DB} with (force)`);
-      else if (dir) rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Forgets earlier runs: outbox, runs, filed emails and portal credentials of the bench tenant. */
 async function clearRuns(db: Db, tenantId: string): Promise<void> {
@@ -435,18 +360,19 @@ async function measureWorker(db: Db, sink: Sink, runId: string, i: number): Prom
   const [q] = await rows<{ n: number }>(db, sql`select count(*)::int as n from outbox where run_id = ${runId} and state = 'queued'`);
   const target = Math.min(sendCount ?? q!.n, q!.n);
   await sink.reset();
+  const dataDir = mkdtempSync(join(tmpdir(), 'kesher-bench-worker-'));
   const profile = env.BENCH_MAIL_WORKER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(env.BENCH_MAIL_WORKER_PROFILE)}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'apps/server/src/main.ts', 'worker'], {
-    cwd: ROOT,
+    cwd: env.BENCH_MAIL_WORKER_ROOT ? resolve(env.BENCH_MAIL_WORKER_ROOT) : ROOT,
     env: {
       ...process.env,
-      DATABASE_URL: benchUrl(),
+      DATABASE_URL: benchUrl!,
       KESHER_SECRET_KEY: SECRET_KEY,
       SMTP_URL: sink.url,
       MAIL_FROM,
       KESHER_PUBLIC_URL: PUBLIC_URL,
       LOG_LEVEL: 'warn',
-      KESHER_DATA_DIR: mkdtempSync(join(tmpdir(), 'kesher-bench-worker-')),
+      KESHER_DATA_DIR: dataDir,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -514,6 +440,7 @@ async function measureWorker(db: Db, sink: Sink, runId: string, i: number): Prom
   const hwm = procStatus(pid)?.hwm ?? 0;
   child.kill('SIGTERM');
   await exited;
+  rmSync(dataDir, { recursive: true, force: true });
   const st = await sink.stats();
   const [filed] = await rows<{ n: number }>(
     db,
@@ -545,8 +472,9 @@ async function main(): Promise<void> {
   console.log(`\nKesher mail bench: ${url ? `PostgreSQL (${new URL(url).host}/${BENCH_DB})` : 'PGlite'}, ${fmt(count)} customers, ${runs} run(s) of each measure`);
   console.log(`machine: ${cpus().length} cores, load average ${load()}`);
   const sink = await Sink.start();
-  const target = await openTarget();
+  const target = await openBenchDatabase({ name: BENCH_DB, count, url, reuse });
   const { database, tenant } = target;
+  benchUrl = target.url;
   try {
     for (let i = 1; i <= runs; i++) {
       console.log(`Run ${i} (load average ${load()}):`);
@@ -575,7 +503,7 @@ async function main(): Promise<void> {
   console.log(`\n## Kesher mail bench: ${database.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'}, ${fmt(count)} customers`);
   console.log(`(${cpus().length} cores; load average after the run ${load()})\n`);
   for (const l of lines) console.log(`- ${l}`);
-  if (reuse) console.log(`\nKept for BENCH_REUSE=1: ${url ? BENCH_DB : join(tmpdir(), `kesher-bench-mail-pglite-${count}`)}`);
+  if (reuse) console.log(`\nKept for BENCH_REUSE=1: ${target.label}`);
 }
 
 main().catch((err: unknown) => {
