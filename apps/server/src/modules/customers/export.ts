@@ -119,8 +119,16 @@ export async function exportCustomers(db: Db, tenantId: string, region: string, 
     sql`, `,
   );
 
+  const read = new Set<string>();
+  for (const c of wanted) {
+    if (c.startsWith('cf.')) read.add('custom');
+    else if (c === 'fullName') read.add('first_name').add('last_name');
+    else if (c === 'branch') read.add('branch_id');
+    else if (!['createdAt', 'updatedAt', 'parentNumber'].includes(c)) read.add(c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`));
+  }
+
   async function* cells(): AsyncGenerator<Cell[]> {
-    for await (const page of customersInOrder(db, tenantId, region, query, { extra })) {
+    for await (const page of customersInOrder(db, tenantId, region, query, { extra, columns: [...read] })) {
       for (const row of page) yield columns.map((c) => c.value(row));
     }
   }
