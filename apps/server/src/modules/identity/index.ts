@@ -71,7 +71,10 @@ export async function matchBatch(db: Db, tenantId: string, candidates: IdentityK
                trim(coalesce(s.first_name, '') || ' ' || coalesce(s.last_name, '')) as "fullName",
                s.phone, s.email, s.id_number as "idNumber", s.branch_id as "branchId", s.city,
                to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt"
-          from hits h join customers s on s.id = h.id
+          from hits h
+               -- One primary-key probe per hit (offset 0 keeps it a lateral probe): the planner misjudges how
+               -- few hits there are and would otherwise hash-join them against a scan of every customer.
+               cross join lateral (select * from customers c where c.id = h.id offset 0) s
          where h.n <= (select shared_key_limit from tenants where id = ${tenantId})`,
   );
   for (const { key, v, ...summary } of hits) {

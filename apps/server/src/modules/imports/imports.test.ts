@@ -290,6 +290,7 @@ describe('an import', () => {
   it('resumes after a crash from the last committed batch, without doing a row twice', async () => {
     const data = Array.from({ length: 9 }, (_, i) => [`לקוח ${i}`, `052-100000${i}`]);
     const r = await start(await xlsx([['שם', 'נייד'], ...data]), { policy: 'skip' });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
     await runAll(t.db, {
       batchSize: 4,
       retrySeconds: 120,

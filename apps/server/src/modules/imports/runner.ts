@@ -3,7 +3,7 @@ import type { ImportPolicy, ImportRowAction } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { runBatch, type EngineContext } from './engine.js';
 import { NotASpreadsheet, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
-import { bindMapping, prepareRow, type BoundMapping } from './rows.js';
+import { bindMapping, prepareRow, type BoundMapping, type PreparedRow } from './rows.js';
 import { importEvents, rowContext } from './service.js';
 import { storedTable } from './source.js';
 
@@ -142,6 +142,7 @@ export class ImportRunner {
                where id = ${job.id} and claimed_at = ${job.token}::timestamptz`,
         );
       } else if (err instanceof NotASpreadsheet) {
+        log.warn({ importId: job.id, reason: err.message }, 'import runner: the file cannot be read; the import failed');
         await this.fail(job, err.message);
       } else {
         log.error({ err, importId: job.id }, 'import runner: the import failed; it will be retried');
@@ -227,32 +228,16 @@ export class ImportRunner {
     };
     let read = 0;
     const table = storedTable(db, job.id, job, (n) => (read += n));
-    let bound: BoundMapping | null = null;
-    let batch: TableRow[] = [];
-    let index = 0;
-    const commit = async () => {
-      if (this.stopping) throw new Stopping();
-      const rowsOf = batch;
-      batch = [];
-      const prepared = rowsOf.map((r) => prepareRow(r, bound!, ctx));
-      const cursor = rowsOf[rowsOf.length - 1]!.rowNumber;
-      const progress = job.bytes ? Math.min(read / job.bytes, 0.99) : 0;
-      await db.transaction(async (tx) => {
-        const decisions = await runBatch(tx, engine, prepared);
-        const count = { created: 0, filled: 0, renewed: 0, skipped: 0, rejected: 0 };
-        for (const d of decisions) count[d.outcome]++;
-        await this.fence(
-          tx,
-          job,
-          sql`cursor = ${cursor}, progress = ${progress}, total = total + ${decisions.length}, created = created + ${count.created},
-              filled = filled + ${count.filled}, renewed = renewed + ${count.renewed}, skipped = skipped + ${count.skipped},
-              rejected = rejected + ${count.rejected}`,
-        );
-      });
-      job.cursor = cursor;
-      await opts.onBatch?.({ importId: job.id, index: index++, size: rowsOf.length, cursor });
-    };
-    try {
+    const { batchSize } = opts;
+    /** The file's data rows after the cursor, prepared, in batches (read ahead while the previous batch is written). */
+    async function* batches(): AsyncGenerator<{ prepared: PreparedRow[]; cursor: number; progress: number }> {
+      let bound: BoundMapping | null = null;
+      let rowsOf: TableRow[] = [];
+      const cut = () => {
+        const out = { prepared: rowsOf.map((r) => prepareRow(r, bound!, ctx)), cursor: rowsOf[rowsOf.length - 1]!.rowNumber, progress: job.bytes ? Math.min(read / job.bytes, 0.99) : 0 };
+        rowsOf = [];
+        return out;
+      };
       for await (const row of table) {
         if (row.rowNumber < job.headerRow) continue;
         if (row.rowNumber === job.headerRow) {
@@ -260,12 +245,40 @@ export class ImportRunner {
           continue;
         }
         if (row.rowNumber <= job.cursor || !row.cells.some(Boolean) || !bound) continue;
-        batch.push(row);
-        if (batch.length >= opts.batchSize) await commit();
+        rowsOf.push(row);
+        if (rowsOf.length >= batchSize) yield cut();
       }
-      if (batch.length) await commit();
+      if (rowsOf.length) yield cut();
+    }
+    const source = batches();
+    try {
+      let next = source.next();
+      for (let index = 0; ; index++) {
+        const current = await next;
+        if (current.done) break;
+        if (this.stopping) throw new Stopping();
+        next = source.next();
+        // Nothing may reject unobserved while this batch is written: the read-ahead's error surfaces at the next await.
+        next.catch(() => {});
+        const { prepared, cursor, progress } = current.value;
+        await db.transaction(async (tx) => {
+          const decisions = await runBatch(tx, engine, prepared);
+          const count = { created: 0, filled: 0, renewed: 0, skipped: 0, rejected: 0 };
+          for (const d of decisions) count[d.outcome]++;
+          await this.fence(
+            tx,
+            job,
+            sql`cursor = ${cursor}, progress = ${progress}, total = total + ${decisions.length}, created = created + ${count.created},
+                filled = filled + ${count.filled}, renewed = renewed + ${count.renewed}, skipped = skipped + ${count.skipped},
+                rejected = rejected + ${count.rejected}`,
+          );
+        });
+        job.cursor = cursor;
+        await opts.onBatch?.({ importId: job.id, index, size: prepared.length, cursor });
+      }
     } finally {
-      await table.return(undefined);
+      await source.return(undefined).catch(() => undefined);
+      await table.return(undefined).catch(() => undefined);
     }
     await db.transaction(async (tx) => {
       await this.fence(tx, job, sql`state = 'done', progress = 1, finished_at = now(), error = null`);

@@ -31,20 +31,38 @@ export async function storeFile(db: Db, importId: string, source: AsyncIterable<
     pendingBytes = 0;
     await db.execute(sql`insert into import_chunks (import_id, seq, data) values (${importId}, ${seq++}, ${data})`);
   };
-  for await (const raw of source) {
-    const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
-    if (chunk.length === 0) continue;
-    if (format === null) format = sniffFormat(chunk);
+  // The format is judged on the first 8 KB (a stream may hand over its first bytes in tiny pieces).
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  const take = async (chunk: Buffer) => {
     if (format === 'csv') probe.push(chunk);
     bytes += chunk.length;
     for (let at = 0; at < chunk.length; ) {
-      const take = Math.min(CHUNK_BYTES - pendingBytes, chunk.length - at);
-      pending.push(chunk.subarray(at, at + take));
-      pendingBytes += take;
-      at += take;
+      const n = Math.min(CHUNK_BYTES - pendingBytes, chunk.length - at);
+      // A copy: a stream may reuse the memory of a chunk it has handed over.
+      pending.push(Buffer.from(chunk.subarray(at, at + n)));
+      pendingBytes += n;
+      at += n;
       if (pendingBytes >= CHUNK_BYTES) await flush();
     }
+  };
+  const decide = async () => {
+    const first = Buffer.concat(head);
+    head = [];
+    format = sniffFormat(first);
+    await take(first);
+  };
+  for await (const raw of source) {
+    if (raw.length === 0) continue;
+    if (format === null) {
+      head.push(Buffer.from(raw));
+      headBytes += raw.length;
+      if (headBytes >= 8192) await decide();
+      continue;
+    }
+    await take(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
   }
+  if (format === null && headBytes > 0) await decide();
   await flush();
   if (format === null) throw new NotASpreadsheet('binary', 'the file is empty');
   return { format, encoding: format === 'csv' ? probe.finish() : null, bytes };

@@ -59,7 +59,11 @@ export async function upload(
 /** Runs every waiting import to the end, deterministically (no background loop). */
 export async function runAll(db: Db, extra: ImportRunnerOptions = {}): Promise<number> {
   const errors: unknown[] = [];
-  const log = { info: () => {}, warn: () => {}, error: (o: object) => void errors.push((o as { err?: unknown }).err ?? o) };
+  const log = {
+    info: () => {},
+    warn: (o: object, m?: string) => void errors.push(new Error(`${m ?? ''} ${JSON.stringify(o)}`)),
+    error: (o: object) => void errors.push((o as { err?: unknown }).err ?? o),
+  };
   const runner = new ImportRunner(db, { idleMs: 10, log, ...extra });
   let n = 0;
   while (await runner.runOnce()) n++;
