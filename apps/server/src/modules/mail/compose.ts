@@ -13,7 +13,7 @@ import { compileTemplate, renderMessage, type CompiledTemplate } from './render.
 import { unsubscribeUrl } from './suppressions.js';
 import { mailboxes, mailRuns } from './tables.js';
 import { findTemplate } from './templates.js';
-import type { SmtpSettings } from './transport.js';
+import type { OutgoingMail, SmtpSettings } from './transport.js';
 
 /**
  * Composing messages at send time, a batch at a time: the current card, its branch and tenant,
@@ -34,16 +34,7 @@ export interface MailSettings {
 
 export interface Composed {
   smtp: SmtpSettings;
-  mail: {
-    from: { name: string; address: string };
-    to: { name: string; address: string } | string;
-    replyTo?: string;
-    subject: string;
-    html: string;
-    text: string;
-    messageId: string;
-    headers: Record<string, string | { prepared: true; value: string }>;
-  };
+  mail: OutgoingMail;
   filed: { subject: string; body: string };
 }
 
