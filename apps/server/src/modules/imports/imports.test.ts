@@ -5,7 +5,7 @@ import { rows } from '../../db/client.js';
 import { createCustomer } from '../customers/service.js';
 import { createDefinition } from '../custom-fields/service.js';
 import { updateTenant } from '../tenants/service.js';
-import { useApp } from '../../testing/index.js';
+import { seedTenant, TestClient, useApp } from '../../testing/index.js';
 import { runAll, sheetOf, upload, xlsx } from './testing.js';
 
 /**
@@ -256,6 +256,26 @@ describe('an import', () => {
     expect(s).toMatchObject({ total: 4, filled: 1, created: 1, rejected: 1, skipped: 1 });
     expect(await card(sql`id = ${a.id}`)).toMatchObject({ first_name: 'דנה', last_name: 'לוי' });
     expect(await card(sql`first_name = 'חדש2'`)).toMatchObject({ phone: '052-2222222' });
+  });
+
+  it('imports an exported file back (Hebrew headers) into another database', async () => {
+    await createCustomer(t.db, actor(), { firstName: 'דנה', lastName: 'לוי', phone: '050-1234567', email: 'dana@example.com', idType: 'israeli_id', idNumber: '000000018', city: 'חיפה', phones: ['03-6123456'], language: 'en' });
+    await createCustomer(t.db, actor(), { lastName: 'חברת אור בע"מ', email: 'office@or.co.il', zip: '6100000' });
+    const columns = 'customerNumber,status,firstName,lastName,idType,idNumber,phone,phones,email,address,city,zip,branch,language,createdAt';
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/customers/export.xlsx?columns=${columns}`, headers: { cookie: t.staff.cookie ?? '', 'accept-language': 'he' } });
+    expect(res.statusCode).toBe(200);
+    const other = await seedTenant(t.db);
+    const client = await TestClient.login(t.app, other.staff.email);
+    const r = await upload(t.app, client, '/api/v1/imports', res.rawPayload, { policy: 'skip' }, { filename: 'export.xlsx' });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    await runAll(t.db);
+    expect((await client.get(`/api/v1/imports/${r.body.id}`)).body).toMatchObject({ state: 'done', total: 2, created: 2, rejected: 0 });
+    const copied = await rows<Record<string, any>>(t.db, sql`select * from customers where tenant_id = ${other.tenantId} order by email`);
+    expect(copied[0]).toMatchObject({ first_name: 'דנה', last_name: 'לוי', phone: '050-1234567', phones: ['03-6123456'], email: 'dana@example.com', id_type: 'israeli_id', id_number_norm: '000000018', city: 'חיפה', language: 'en', branch_id: other.branchId, status: 'new' });
+    expect(copied[1]).toMatchObject({ first_name: null, last_name: 'חברת אור בע"מ', email: 'office@or.co.il', zip: '6100000' });
+    // Into the same database: every row is a duplicate.
+    const again = await importFile(res.rawPayload, { policy: 'skip' }, 'export.xlsx');
+    expect(again).toMatchObject({ total: 2, created: 0, skipped: 2 });
   });
 
   it('undo removes what the import created and restores what it filled and renewed', async () => {
