@@ -92,10 +92,15 @@ export class ImportRunner {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let swept = 0;
     while (!this.stopping) {
       try {
         const worked = await this.runOnce();
         failures = 0;
+        if (!worked && Date.now() - swept > 10 * 60_000) {
+          swept = Date.now();
+          await this.sweep();
+        }
         if (!worked) await this.sleep(this.opts.idleMs);
       } catch (err) {
         failures++;
@@ -156,6 +161,11 @@ export class ImportRunner {
       }
     }
     return true;
+  }
+
+  /** Uploads that never became an import (the server stopped mid-upload) go after a day, with their pieces. */
+  async sweep(): Promise<void> {
+    await this.db.execute(sql`delete from imports where state = 'uploading' and created_at < now() - interval '1 day'`);
   }
 
   private async fail(job: Claimed, error: string): Promise<void> {
