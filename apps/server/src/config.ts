@@ -16,6 +16,8 @@ export interface Config {
   /** Server-wide default mailbox (smtp[s]://user:pass@host:port) and its From. */
   smtpUrl: string | undefined;
   mailFrom: string | undefined;
+  /** Customers per page when an invitation / bulk run is prepared (KESHER_RUN_PAGE_SIZE; default in preparer.ts). */
+  runPageSize: number | undefined;
   /** Keys for secrets at rest (`id:base64,…`); without it a key file in the data directory. */
   secretKey: string | undefined;
 }
@@ -34,5 +36,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (env.KESHER_PUBLIC_URL || `http://localhost:${env.PORT ?? 3000}`).replace(/\/+$/, ''),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || undefined,
+    runPageSize: Number(env.KESHER_RUN_PAGE_SIZE) > 0 ? Number(env.KESHER_RUN_PAGE_SIZE) : undefined,
   };
 }

@@ -46,7 +46,7 @@ async function firstTenantId(database: Database): Promise<string> {
 function startBackground(database: Database, config: Config, log: WorkerLog): { stop(): Promise<void> } {
   const mail = { publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom };
   const worker = startMailWorker(database.db, { ...mail, log });
-  const preparer = startRunPreparer(database.db, { settings: mailSettings(mail), log });
+  const preparer = startRunPreparer(database.db, { settings: mailSettings(mail), log, ...(config.runPageSize ? { pageSize: config.runPageSize } : {}) });
   const importer = startImportRunner(database.db, { log });
   return { stop: async () => void (await Promise.all([preparer.stop(), worker.stop(), importer.stop()])) };
 }

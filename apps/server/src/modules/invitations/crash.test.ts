@@ -15,7 +15,6 @@ import { MailWorker } from '../mail/worker.js';
 import { SmtpSink } from '../mail/testing.js';
 import { readInitialPasswords } from '../portal/index.js';
 import { parseKeyring, useKeyring } from '../secrets/index.js';
-import { RunPreparer } from './preparer.js';
 import { getRun, startRun } from './service.js';
 
 /**
@@ -94,6 +93,7 @@ class WorkerProcess {
       env: {
         ...process.env,
         ...store.env,
+        KESHER_RUN_PAGE_SIZE: String(RECIPIENTS),
         KESHER_SECRET_KEY: secretKey,
         SMTP_URL: sink.url,
         MAIL_FROM: 'Kesher <kesher@example.com>',
@@ -330,9 +330,7 @@ describe('invitation run: SIGKILL of the worker process', () => {
    */
   it.skipIf(!process.env.TEST_DATABASE_URL)('between two pages of the password phase: the resumed run keeps what was committed and sends each exactly once', async () => {
     expect(firstPasswords?.size, 'the first run has passed').toBe(RECIPIENTS);
-    // Two pages: the preparer's pages are of 2,000 (preparer.ts default).
-    const preparer = new RunPreparer({} as Db, { settings: { serverMailbox: null } });
-    expect((preparer as unknown as { opts: { pageSize: number } }).opts.pageSize).toBe(RECIPIENTS);
+    // Two pages: the worker prepares pages of 2,000 here (KESHER_RUN_PAGE_SIZE below).
     const added = await store.use((db) => insertCards(db, RECIPIENTS, 500));
     const everyone = [...customerIds, ...added];
     const { id: runId } = await store.use((db) => startRun(db, staff, 'invitation', { customerIds: everyone }));

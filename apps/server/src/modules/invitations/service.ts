@@ -74,7 +74,8 @@ export async function startRun(db: Db, staff: StaffContext, kind: RunKindOfWizar
 async function insertRun(tx: Db, staff: StaffContext, kind: RunKindOfWizard, templateKey: string, source: RunSource, expected: number): Promise<string> {
   const id = await createRun(tx, { tenantId: staff.tenantId, kind, templateKey, source: source as Record<string, unknown>, createdByUserId: staff.userId, state: 'pending' });
   const prepare: PrepareNotes = { expected };
-  await tx.execute(sql`update mail_runs set total = ${expected}, notes = jsonb_build_object('prepare', ${JSON.stringify(prepare)}::jsonb) where id = ${id}`);
+  // `total` counts outbox rows as they are enqueued; the list's size meanwhile is `prepare.expected`.
+  await tx.execute(sql`update mail_runs set notes = jsonb_build_object('prepare', ${JSON.stringify(prepare)}::jsonb) where id = ${id}`);
   return id;
 }
 

@@ -121,8 +121,11 @@ function planQuery(p: { tenantId: string; runId: string | null; kind: RunKind; l
         left join mailboxes md on md.tenant_id = c.tenant_id and md.branch_id is null
     ),
     earlier as (
+      -- Only this page's addresses (outbox_run_address_idx): the cost of a page stays flat as the run grows.
       select lower(to_address) as a, count(*) as n, min(customer_id::text) as one
-        from outbox where run_id = ${p.runId}::uuid and state <> 'skipped' and to_address is not null
+        from outbox
+       where run_id = ${p.runId}::uuid and state <> 'skipped' and to_address is not null
+         and lower(to_address) in (select lower(addr) from src where addr is not null)
        group by lower(to_address)
     ),
     checked as (
@@ -274,9 +277,9 @@ export async function enqueueMessages(db: Db, mail: MailboxAvailability, input: 
       for (const f of summary.languageFallbacks) fb[`${f.wanted}>${f.used ?? '-'}`] = (fb[`${f.wanted}>${f.used ?? '-'}`] ?? 0) + f.count;
       notes.languageFallbacks = fb;
     }
-    await tx.execute(
-      sql`update mail_runs set total = (select count(*) from outbox where run_id = ${run.id}), notes = ${JSON.stringify(notes)}::jsonb where id = ${run.id}`,
-    );
+    // `total` counts the run's outbox rows: added up page by page (a recount grows with the run).
+    const written = list.filter((r) => r.k === 'row').reduce((n, r) => n + r.n, 0);
+    await tx.execute(sql`update mail_runs set total = total + ${written}, notes = ${JSON.stringify(notes)}::jsonb where id = ${run.id}`);
     return summary;
   });
   if (result.queued > 0) outboxEvents.emit('enqueued');

@@ -113,6 +113,8 @@ export const outbox = pgTable(
   (t) => [
     uniqueIndex('outbox_idempotency_key').on(t.idempotencyKey),
     index('outbox_run_idx').on(t.runId, t.state),
+    // "The same address twice" within a run, looked up per page of recipients.
+    index('outbox_run_address_idx').on(t.runId, sql`lower(${t.toAddress})`).where(sql`${t.state} <> 'skipped' and ${t.toAddress} is not null`),
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'queued'`),
     index('outbox_sending_idx').on(t.runId).where(sql`${t.state} = 'sending'`),
   ],

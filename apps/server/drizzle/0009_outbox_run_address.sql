@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_run_address_idx" ON "outbox" USING btree ("run_id",lower("to_address")) WHERE "outbox"."state" <> 'skipped' and "outbox"."to_address" is not null;
