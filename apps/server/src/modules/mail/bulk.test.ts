@@ -1,32 +1,20 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rows } from '../../db/client.js';
 import { TestClient, useApp } from '../../testing/index.js';
 import { tenants } from '../tenants/tables.js';
-import { mailSettings, type MailWorker } from './index.js';
+import { mailSettings } from './index.js';
 import { unsubscribeToken } from './suppressions.js';
-import { deliverAll, makeCustomer, makeMailbox, outboxRows, sendRun, SmtpSink, testWorker } from './testing.js';
+import { deliverAll, makeCustomer, makeMailbox, outboxRows, sendRun, testWorker, useSink } from './testing.js';
 
 /** Bulk (marketing) email: RFC 8058 one-click unsubscribe, the suppression list, the "פרסומת" prefix. */
 const t = useApp();
-let sink: SmtpSink;
-let worker: MailWorker;
+const smtp = useSink();
 const settings = mailSettings({ publicUrl: 'https://crm.example.com' });
 
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-});
-afterEach(async () => {
-  await worker?.stop();
-  sink.clear();
-});
-afterAll(async () => {
-  await sink?.close();
-});
-
 async function setup() {
-  worker = testWorker(t.db, settings);
-  await makeMailbox(t.db, t.fx.tenantId, sink, null, 'news@kesher.test');
+  smtp.worker = testWorker(t.db, settings);
+  await makeMailbox(t.db, t.fx.tenantId, smtp.sink, null, 'news@kesher.test');
   const put = await t.admin.request('PUT', '/api/v1/templates/Newsletter/he', {
     subject: 'מבצע לחברי המועדון, {#First_Name}',
     html: '<p>שלום {#Client_Full_Name}</p><p><a href="{#Unsubscribe_URL}">להסרה מרשימת התפוצה</a></p>',
@@ -44,8 +32,8 @@ describe('bulk email', () => {
     await t.db.update(tenants).set({ marketingSubjectPrefix: true }).where(sql`${tenants.id} = ${t.fx.tenantId}`);
     await bulk(dana.id);
     await sendRun(t.db, settings, { tenantId: t.fx.tenantId, kind: 'invitation', templateKey: 'Newsletter', recipients: [{ customerId: dana.id }] });
-    await deliverAll(t.db, worker);
-    const [marketing, invitation] = sink.messages.sort((a) => (/^List-Unsubscribe:/m.test(a.raw) ? -1 : 1));
+    await deliverAll(t.db, smtp.worker!);
+    const [marketing, invitation] = smtp.sink.messages.sort((a) => (/^List-Unsubscribe:/m.test(a.raw) ? -1 : 1));
     const header = unsubscribeOf(marketing!.raw);
     expect(header, marketing!.raw.slice(0, 2000)).toBeTruthy();
     expect(header![3]).toBe('mailto:news@kesher.test?subject=unsubscribe');
@@ -59,8 +47,8 @@ describe('bulk email', () => {
   it('GET shows a confirmation and changes nothing; POST unsubscribes; the next bulk run skips, invitations still go', async () => {
     const dana = await setup();
     await bulk(dana.id);
-    await deliverAll(t.db, worker);
-    const path = unsubscribeOf(sink.messages[0]!.raw)![2]!;
+    await deliverAll(t.db, smtp.worker!);
+    const path = unsubscribeOf(smtp.sink.messages[0]!.raw)![2]!;
     const anon = new TestClient(t.app);
 
     const page = await anon.get(path);
@@ -81,14 +69,14 @@ describe('bulk email', () => {
     expect(await rows(t.db, sql`select email, reason from mail_suppressions where tenant_id = ${t.fx.tenantId}`)).toEqual([{ email: 'dana@example.com', reason: 'unsubscribed' }]);
     expect((await t.admin.get('/api/v1/mail-suppressions')).body.items).toEqual([expect.objectContaining({ email: 'dana@example.com', reason: 'unsubscribed' })]);
 
-    sink.clear();
+    smtp.sink.clear();
     const next = await bulk(dana.id);
     expect(next.enqueued).toMatchObject({ queued: 0, skipped: { suppressed: 1 } });
     const invitation = await sendRun(t.db, settings, { tenantId: t.fx.tenantId, kind: 'invitation', templateKey: 'Newsletter', recipients: [{ customerId: dana.id }] });
     expect(invitation.enqueued.queued).toBe(1);
-    await deliverAll(t.db, worker);
-    expect(sink.messages).toHaveLength(1);
-    expect(sink.messages[0]!.raw).not.toMatch(/^List-Unsubscribe/im);
+    await deliverAll(t.db, smtp.worker!);
+    expect(smtp.sink.messages).toHaveLength(1);
+    expect(smtp.sink.messages[0]!.raw).not.toMatch(/^List-Unsubscribe/im);
     expect((await outboxRows(t.db, next.runId)).map((o) => [o.state, o.skip_reason])).toEqual([['skipped', 'suppressed']]);
   });
 

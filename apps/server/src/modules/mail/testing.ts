@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { sql } from 'drizzle-orm';
@@ -178,6 +179,26 @@ export class SmtpSink {
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * The usual mail test file: one sink for the file (emptied after each test) and the worker a test
+ * starts (`ctx.worker = testWorker(…)`), stopped after the test.
+ */
+export function useSink(): { sink: SmtpSink; worker: MailWorker | undefined } {
+  const ctx = {} as { sink: SmtpSink; worker: MailWorker | undefined };
+  beforeAll(async () => {
+    ctx.sink = await SmtpSink.start();
+  });
+  afterEach(async () => {
+    await ctx.worker?.stop();
+    ctx.worker = undefined;
+    ctx.sink.clear();
+  });
+  afterAll(async () => {
+    await ctx.sink?.close();
+  });
+  return ctx;
 }
 
 // ---- factories for mail tests ----

@@ -1,31 +1,20 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rows } from '../../db/client.js';
 import { TestClient, useApp } from '../../testing/index.js';
-import { mailSettings, type MailWorker } from '../mail/index.js';
-import { deliverAll, makeMailbox, SmtpSink, testWorker } from '../mail/testing.js';
+import { mailSettings } from '../mail/index.js';
+import { deliverAll, makeMailbox, testWorker, useSink } from '../mail/testing.js';
 
 /** POST /portal/api/register (SPEC §2: portal registration makes no duplicates). */
 const t = useApp();
-let sink: SmtpSink;
-let worker: MailWorker;
+const smtp = useSink();
 const settings = mailSettings({ publicUrl: 'https://crm.example.com' });
 
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-});
-afterEach(async () => {
-  await worker?.stop();
-  sink.clear();
-});
-afterAll(async () => {
-  await sink?.close();
-});
-
 async function setup() {
-  worker = testWorker(t.db, settings);
-  await makeMailbox(t.db, t.fx.tenantId, sink, null, 'portal@kesher.test');
+  smtp.worker = testWorker(t.db, settings);
+  await makeMailbox(t.db, t.fx.tenantId, smtp.sink, null, 'portal@kesher.test');
 }
+const deliver = () => deliverAll(t.db, smtp.worker!);
 
 const register = (body: Record<string, unknown>, ip = '203.0.113.7') =>
   t.app.inject({ method: 'POST', url: '/portal/api/register', payload: body, remoteAddress: ip, headers: { 'accept-language': 'he' } });
@@ -43,9 +32,9 @@ describe('portal registration', () => {
     const [card] = await cards();
     expect(card).toMatchObject({ first_name: null, last_name: 'No Name From Web', status: 'new', website_last_token: 'hot_lead', created_by: 'הרשמה לאזור האישי', email: 'Noa@Example.com' });
 
-    await deliverAll(t.db, worker);
-    expect(sink.messages).toHaveLength(1);
-    const mail = sink.messages[0]!;
+    await deliver();
+    expect(smtp.sink.messages).toHaveLength(1);
+    const mail = smtp.sink.messages[0]!;
     expect(mail.envelope.to.map((a) => a.toLowerCase())).toEqual(['noa@example.com']);
     expect(mail.mail.html).toContain('dir="rtl"');
     const token = linkIn(mail.mail.html as string);
@@ -70,10 +59,10 @@ describe('portal registration', () => {
       expect(r.body).toBe(fresh.body);
     }
     expect((await cards()).map((c) => c.email)).toEqual(['dana@example.com', 'someone.new@example.com']);
-    await deliverAll(t.db, worker);
-    expect(sink.to('dana@example.com')).toHaveLength(2);
-    expect(sink.to('other@example.com')).toHaveLength(0);
-    expect(sink.to('dana@example.com')[0]!.mail.subject).toBe(sink.to('someone.new@example.com')[0]!.mail.subject);
+    await deliver();
+    expect(smtp.sink.to('dana@example.com')).toHaveLength(2);
+    expect(smtp.sink.to('other@example.com')).toHaveLength(0);
+    expect(smtp.sink.to('dana@example.com')[0]!.mail.subject).toBe(smtp.sink.to('someone.new@example.com')[0]!.mail.subject);
     expect(known.customerNumber).toBe(1);
   });
 
@@ -88,8 +77,8 @@ describe('portal registration', () => {
   it('throttles: an address gets at most 3 emails an hour, an IP at most 20 registrations', async () => {
     await setup();
     for (let i = 0; i < 5; i++) expect((await register({ email: 'flood@example.com' })).statusCode).toBe(202);
-    await deliverAll(t.db, worker);
-    expect(sink.to('flood@example.com')).toHaveLength(3);
+    await deliver();
+    expect(smtp.sink.to('flood@example.com')).toHaveLength(3);
     for (let i = 0; i < 15; i++) await register({ email: `v${i}@example.com` }, '198.51.100.9');
     const over = await register({ email: 'v99@example.com' }, '198.51.100.9');
     expect(over.statusCode).toBe(202);
