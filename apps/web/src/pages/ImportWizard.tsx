@@ -8,7 +8,6 @@ import {
   FileInput,
   Group,
   Loader,
-  Paper,
   Progress,
   SegmentedControl,
   Select,
@@ -37,6 +36,7 @@ import { useSession } from '../api/session';
 import { useNotify, useReportError } from '../components/Notifier';
 import { useFormat } from '../i18n/format';
 import { currentLanguage } from '../i18n';
+import { Count } from './mail/MailRunWizard';
 
 /**
  * "Import from Excel" (SPEC §2): upload an .xlsx / .csv, map its columns to card fields (the
@@ -529,19 +529,5 @@ function ImportProgress({ id, onNew }: { id: string; onNew: () => void }) {
         </Group>
       )}
     </Stack>
-  );
-}
-
-function Count({ label, value, color }: { label: string; value: number; color: string }) {
-  const fmt = useFormat();
-  return (
-    <Paper withBorder p="sm" radius="md">
-      <Text size="sm" c="dimmed">
-        {label}
-      </Text>
-      <Text size="xl" fw={700} c={`${color}.7`}>
-        {fmt.number(value)}
-      </Text>
-    </Paper>
   );
 }

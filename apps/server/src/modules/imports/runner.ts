@@ -19,7 +19,8 @@ import { storedTable } from './source.js';
  *   import's cursor and counts, ending by renewing the lease `where claimed_at = <ours>` — a
  *   runner that lost the import rolls its batch back;
  * - a run taken over (or restarted) resumes after the last committed row;
- * - a file that turns out not to be readable fails the import with the reason; other errors let
+ * - a file that turns out not to be a spreadsheet fails the import with the reason; other errors
+ *   (a read that broke off included: the file passed the upload's checks) let
  *   the lease run out early so any runner retries; after `maxAttempts` claims it is 'failed'.
  */
 export interface ImportRunnerOptions {
@@ -132,7 +133,7 @@ export class ImportRunner {
     if (!job) return false;
     const { log, maxAttempts, leaseSeconds, retrySeconds } = this.opts;
     if (job.attempts > maxAttempts) {
-      await this.fail(job, `the import failed ${maxAttempts} times`);
+      await this.fail(job, `the import failed ${maxAttempts} times`, true);
       return true;
     }
     try {
@@ -146,7 +147,7 @@ export class ImportRunner {
           sql`update imports set claimed_at = now() - make_interval(secs => ${leaseSeconds + 1}), attempts = greatest(attempts - 1, 0)
                where id = ${job.id} and claimed_at = ${job.token}::timestamptz`,
         );
-      } else if (err instanceof NotASpreadsheet) {
+      } else if (err instanceof NotASpreadsheet && err.reason !== 'corrupt') {
         log.warn({ importId: job.id, reason: err.message }, 'import runner: the file cannot be read; the import failed');
         await this.fail(job, err.message);
       } else {
@@ -168,9 +169,11 @@ export class ImportRunner {
     await this.db.execute(sql`delete from imports where state = 'uploading' and created_at < now() - interval '1 day'`);
   }
 
-  private async fail(job: Claimed, error: string): Promise<void> {
+  /** Marks the import failed (with the last recorded error after `error` when `withLast`) and drops its file. */
+  private async fail(job: Claimed, error: string, withLast = false): Promise<void> {
+    const last = withLast ? sql`coalesce(': ' || error, '')` : sql`''`;
     await this.db.execute(
-      sql`update imports set state = 'failed', finished_at = now(), error = ${error.slice(0, 500)}
+      sql`update imports set state = 'failed', finished_at = now(), error = left(${error} || ${last}, 1000)
            where id = ${job.id} and claimed_at = ${job.token}::timestamptz`,
     );
     await this.db.execute(sql`delete from import_chunks where import_id = ${job.id}`);

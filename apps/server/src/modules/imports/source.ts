@@ -73,7 +73,8 @@ export async function* chunksOf(db: Db, importId: string): AsyncGenerator<Buffer
   for (let seq = 0; ; seq++) {
     const [row] = await rows<{ data: Buffer | Uint8Array }>(db, sql`select data from import_chunks where import_id = ${importId} and seq = ${seq}`);
     if (!row) return;
-    yield Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
+    // A copy: the embedded database may hand over a view of memory its next query reuses.
+    yield Buffer.from(row.data);
   }
 }
 

@@ -530,7 +530,8 @@ function RunProgress({ kind, id, onNew }: { kind: RunKind; id: string; onNew: ()
   );
 }
 
-function Count({ label, value, color }: { label: string; value: number; color: string }) {
+/** A count in a tile (the run's and the import's progress pages). */
+export function Count({ label, value, color }: { label: string; value: number; color: string }) {
   const fmt = useFormat();
   return (
     <Paper withBorder p="sm" radius="md">
