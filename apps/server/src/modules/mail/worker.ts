@@ -53,7 +53,10 @@ export class MailWorker {
   private stopping = false;
   private sleepers = new Set<() => void>();
   private lastRelease = 0;
+  /** Work arrived while every lane was busy: the next lane about to sleep looks again at once. */
+  private woken = false;
   private readonly wake = () => {
+    if (this.sleepers.size === 0) this.woken = true;
     for (const s of this.sleepers) s();
     this.sleepers.clear();
   };
@@ -112,6 +115,10 @@ export class MailWorker {
 
   private sleep(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
