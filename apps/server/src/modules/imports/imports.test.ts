@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { recognizeHeaders } from '@kesher/contracts';
@@ -6,6 +7,7 @@ import { createCustomer } from '../customers/service.js';
 import { createDefinition } from '../custom-fields/service.js';
 import { updateTenant } from '../tenants/service.js';
 import { seedTenant, TestClient, useApp } from '../../testing/index.js';
+import { readTable } from './read.js';
 import { runAll, sheetOf, upload, xlsx } from './testing.js';
 
 /**
@@ -61,6 +63,25 @@ describe('header recognition', () => {
       { key: 'hobby', labelHe: 'תחביב', labelEn: 'Hobby' },
       { key: 'vip', labelHe: 'לקוח VIP', labelEn: 'VIP' },
     ])).toEqual({ 'שם משפחה / חברה': 'lastName', 'מספר זהות / ח.פ.': 'idNumber', תחביב: 'cf.hobby', 'cf.vip': 'cf.vip' });
+  });
+});
+
+describe('reading', () => {
+  it('reads an .xlsx the same whole (small files) and streamed (large ones)', async () => {
+    const file = await xlsx([['שם פרטי', 'טלפון'], ['דנה', 501234567], [], ['יוסי', '052-7654321'], ['רון', null, 'עודף']]);
+    const read = async (input: Buffer | Readable) => {
+      const out: { rowNumber: number; cells: string[] }[] = [];
+      for await (const r of readTable(input, 'xlsx', null)) out.push(r);
+      return out;
+    };
+    const whole = await read(file);
+    expect(whole.map((r) => [r.rowNumber, ...r.cells])).toEqual([
+      [1, 'שם פרטי', 'טלפון'],
+      [2, 'דנה', '501234567'],
+      [4, 'יוסי', '052-7654321'],
+      [5, 'רון', '', 'עודף'],
+    ]);
+    expect(await read(Readable.from([file]))).toEqual(whole);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { readXlsxRows, type Cell } from '../spreadsheets/index.js';
+import { readXlsxBuffer, readXlsxRows, type Cell } from '../spreadsheets/index.js';
 
 /**
  * Reading an uploaded spreadsheet row by row with bounded memory: .xlsx through exceljs's
@@ -74,11 +74,19 @@ export function cellText(v: Cell | undefined): string {
   return String(v).trim();
 }
 
-/** Every row of the file's first sheet (or the CSV), cells as trimmed text. */
-export async function* readTable(input: Readable, format: FileFormat, encoding: CsvEncoding | null): AsyncGenerator<TableRow> {
+/** An .xlsx up to this size is read whole (exceljs's in-memory reader); a larger one is streamed. */
+export const SMALL_XLSX_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Every row of the file's first sheet (or the CSV), cells as trimmed text. `input` is a stream,
+ * or the whole file when it is at hand (a small .xlsx is then read without the streaming reader).
+ */
+export async function* readTable(input: Readable | Buffer, format: FileFormat, encoding: CsvEncoding | null): AsyncGenerator<TableRow> {
   if (format === 'xlsx') {
+    const whole = Buffer.isBuffer(input) && input.length <= SMALL_XLSX_BYTES;
+    const source = whole ? readXlsxBuffer(input) : readXlsxRows(Buffer.isBuffer(input) ? Readable.from([input]) : input);
     try {
-      for await (const { rowNumber, values } of readXlsxRows(input)) yield { rowNumber, cells: values.map(cellText) };
+      for await (const { rowNumber, values } of source) yield { rowNumber, cells: Array.from(values, cellText) };
     } catch (err) {
       if (err instanceof NotASpreadsheet) throw err;
       throw new NotASpreadsheet('corrupt', (err as Error).message);
@@ -86,7 +94,7 @@ export async function* readTable(input: Readable, format: FileFormat, encoding: 
     return;
   }
   let n = 0;
-  for await (const cells of parseCsv(decodeStream(input, encoding ?? 'utf-8'))) {
+  for await (const cells of parseCsv(decodeStream(Buffer.isBuffer(input) ? Readable.from([input]) : input, encoding ?? 'utf-8'))) {
     n++;
     yield { rowNumber: n, cells: cells.map((c) => c.trim()) };
   }

@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { rows, type Db } from '../../db/client.js';
-import { countingStream, EncodingProbe, NotASpreadsheet, readTable, sniffFormat, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
+import { countingStream, EncodingProbe, NotASpreadsheet, readTable, SMALL_XLSX_BYTES, sniffFormat, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
 
 /**
  * The uploaded file lives in the database (import_chunks, 1 MB pieces): any server of a
@@ -78,9 +77,17 @@ export async function* chunksOf(db: Db, importId: string): AsyncGenerator<Buffer
   }
 }
 
-/** The stored file as rows; `onBytes` sees how much of it has been read. */
-export function storedTable(db: Db, importId: string, file: Pick<StoredFile, 'format' | 'encoding'>, onBytes: (n: number) => void = () => {}): AsyncGenerator<TableRow> {
-  return readTable(countingStream(chunksOf(db, importId), onBytes), file.format, file.encoding);
+/** The stored file as rows; `onBytes` sees how much of it has been read. A small .xlsx is read whole. */
+export async function* storedTable(db: Db, importId: string, file: Pick<StoredFile, 'format' | 'encoding' | 'bytes'>, onBytes: (n: number) => void = () => {}): AsyncGenerator<TableRow> {
+  if (file.format === 'xlsx' && file.bytes <= SMALL_XLSX_BYTES) {
+    const parts: Buffer[] = [];
+    for await (const chunk of chunksOf(db, importId)) parts.push(chunk);
+    const whole = Buffer.concat(parts);
+    onBytes(whole.length);
+    yield* readTable(whole, file.format, file.encoding);
+    return;
+  }
+  yield* readTable(countingStream(chunksOf(db, importId), onBytes), file.format, file.encoding);
 }
 
 /** The first `n` rows of a table (stops reading after them). */
@@ -99,7 +106,7 @@ export async function firstRows(table: AsyncGenerator<TableRow>, n: number): Pro
 
 /** A file held in memory (the preview) as rows. */
 export function bufferTable(file: Buffer, format: FileFormat, encoding: CsvEncoding | null): AsyncGenerator<TableRow> {
-  return readTable(Readable.from([file]), format, encoding);
+  return readTable(file, format, encoding);
 }
 
 /** The format and encoding of a file held in memory. */

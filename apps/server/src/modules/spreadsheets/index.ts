@@ -16,12 +16,35 @@ export async function* readXlsxRows(input: Readable): AsyncGenerator<{ rowNumber
     worksheets: 'emit',
     entries: 'emit',
   });
+  // exceljs#3064: a workbook whose xl/workbook.xml comes after its sheets (every workbook exceljs
+  // writes) can reach a sheet before the workbook's model is read, and the reader then throws
+  // "Cannot read properties of undefined (reading 'sheets')" now and then. An empty model until
+  // the real one is read only leaves the sheet's name unknown; the rows are what we read.
+  const early = reader as unknown as { model?: { sheets?: unknown[] } };
+  early.model ??= { sheets: [] };
   for await (const sheet of reader) {
     for await (const row of sheet) {
       const raw = (row.values as unknown[]).slice(1);
       yield { rowNumber: row.number, values: raw.map(cellValue) };
     }
     return; // the first worksheet only
+  }
+}
+
+/**
+ * The first worksheet of an .xlsx held in memory, row by row: exceljs's whole-file reader (for
+ * small files, where memory is no concern and the streaming reader's races — exceljs#3064 — are
+ * best avoided). Rows without values are passed over.
+ */
+export async function* readXlsxBuffer(file: Buffer): AsyncGenerator<{ rowNumber: number; values: Cell[] }> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(file as unknown as ArrayBuffer);
+  const sheet = workbook.worksheets[0];
+  if (!sheet) return;
+  for (let n = 1; n <= sheet.rowCount; n++) {
+    const row = sheet.getRow(n);
+    if (!row.hasValues) continue;
+    yield { rowNumber: n, values: Array.from((row.values as unknown[]).slice(1), cellValue) };
   }
 }
 
