@@ -60,7 +60,8 @@ await writeXlsx(out, 'לקוחות', ['שם פרטי', 'שם משפחה', 'טל�
 await finished(out);
 console.log(`File: ${fmt(size)} rows, ${mb(statSync(file).size)} (written in ${fmt((performance.now() - t0) / 1000, 1)} s)\n`);
 
-let peak = process.memoryUsage().rss;
+const rssBefore = process.memoryUsage().rss;
+let peak = rssBefore;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
 const started = performance.now();
 const { id } = await startImport(db, { tenantId: bench.tenant.tenantId, userId: null }, createReadStream(file), { fileName: 'customers.xlsx', policy: 'fill' });
@@ -74,7 +75,7 @@ const seconds = (ended - started) / 1000;
 console.log(`Import (${bench.label.startsWith('PostgreSQL') ? 'PostgreSQL' : 'PGlite'}, policy fill): ${s!.state} — ${fmt(Number(s!.total))} rows in ${fmt(seconds, 1)} s = ${fmt(Number(s!.total) / seconds)} rows/s end to end`);
 console.log(`  upload stored: ${fmt((uploaded - started) / 1000, 1)} s; run: ${fmt((ended - uploaded) / 1000, 1)} s = ${fmt(Number(s!.total) / ((ended - uploaded) / 1000))} rows/s`);
 console.log(`  created ${fmt(Number(s!.created))}, filled ${fmt(Number(s!.filled))}, skipped ${fmt(Number(s!.skipped))}, rejected ${fmt(Number(s!.rejected))}`);
-console.log(`  peak RSS ${mb(peak)}`);
+console.log(`  peak RSS ${mb(peak)} (${mb(rssBefore)} before the import: the bench process with its database${bench.label.startsWith('PGlite') ? ', embedded' : ''})`);
 
 // Leave the bench database as it was (the import undone), unless it is thrown away anyway.
 const t1 = performance.now();
