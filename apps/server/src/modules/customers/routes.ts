@@ -1,10 +1,10 @@
-import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { customer, customerCount, customerCreate, customerFields, customerCopy, customerCopyResult, customerExportQuery, customerListQuery, customerPage, customerPatch, customerSummary, statusMoves, uuid } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
+import { sendXlsx } from '../../http/downloads.js';
 import { invalid } from '../../http/errors.js';
 import { brokerOfAffiliate } from '../brokers/index.js';
 import { copyCustomers } from './copy.js';
@@ -51,16 +51,7 @@ export const customerRoutes = (db: Db) => async (plain: FastifyInstance) => {
       const staff = staffOf(request);
       const lang = request.query.lang ?? (request.lang === 'en' ? 'en' : 'he');
       const file = await exportCustomers(db, staff.tenantId, staff.region, request.query, lang);
-      const out = new PassThrough();
-      file.write(out).catch((err: unknown) => {
-        request.log.error({ err }, 'customer export failed while streaming');
-        out.destroy(err as Error);
-      });
-      return reply
-        .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-        .header('content-disposition', `attachment; filename="${file.fileName}"`)
-        .header('cache-control', 'no-store')
-        .send(out);
+      return sendXlsx(request, reply, file);
     },
   );
 

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import multipart, { type MultipartFile } from '@fastify/multipart';
@@ -18,12 +17,12 @@ import {
 } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
+import { sendXlsx } from '../../http/downloads.js';
 import { AppError, invalid } from '../../http/errors.js';
 import { importReport } from './report.js';
 import { confirmImport, discard, getImport, listImports, previewImport, receiveFile, saveMapping, undoImport, type StartImport } from './service.js';
 
 const idParams = z.object({ id: uuid });
-const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const MB = MAX_IMPORT_BYTES / 1024 / 1024;
 
 /** A JSON text field of the multipart body, checked by `shape`. */
@@ -184,16 +183,7 @@ export const importRoutes = (db: Db) => async (plain: FastifyInstance) => {
     { config: { access: 'staff' }, schema: { tags, summary: 'Per-row report (.xlsx; Hebrew for Accept-Language: he)', params: idParams } },
     async (request, reply) => {
       const report = await importReport(db, staffOf(request).tenantId, request.params.id, request.lang);
-      const out = new PassThrough();
-      report.write(out).catch((err: unknown) => {
-        request.log.error({ err }, 'import report failed while streaming');
-        out.destroy(err as Error);
-      });
-      return reply
-        .header('content-type', XLSX)
-        .header('content-disposition', `attachment; filename="${report.fileName}"`)
-        .header('cache-control', 'no-store')
-        .send(out);
+      return sendXlsx(request, reply, report);
     },
   );
 

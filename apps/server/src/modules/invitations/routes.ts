@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import multipart from '@fastify/multipart';
@@ -6,6 +5,7 @@ import { z } from 'zod';
 import { bulkEmailBody, invitationBody, mailListUpload, MAX_MAIL_LIST_BYTES, runCreated, runList, runPreview, runStatus, uuid } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
+import { sendXlsx } from '../../http/downloads.js';
 import { AppError } from '../../http/errors.js';
 import type { MailSettings } from '../mail/index.js';
 import { matchMailList } from './mail-list.js';
@@ -15,7 +15,6 @@ import { getRun, listRuns, previewRun, resetAndResend, startRun, type RunKindOfW
 const idParams = z.object({ id: uuid });
 /** A list of up to 200k customer ids is ~8 MB of JSON. */
 const RUN_BODY_LIMIT = 10 * 1024 * 1024;
-const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /**
  * Invitation runs (/api/v1/invitations) and bulk emails (/api/v1/bulk-emails): the same wizard
@@ -63,16 +62,7 @@ export const invitationRoutes = (db: Db, settings: MailSettings) => async (plain
       { config: { access: 'staff' }, schema: { tags, summary: 'Per-recipient report (.xlsx; Hebrew for Accept-Language: he)', params: idParams } },
       async (request, reply) => {
         const report = await runReport(db, staffOf(request).tenantId, kind, request.params.id, request.lang);
-        const out = new PassThrough();
-        report.write(out).catch((err: unknown) => {
-          request.log.error({ err }, 'run report failed while streaming');
-          out.destroy(err as Error);
-        });
-        return reply
-          .header('content-type', XLSX)
-          .header('content-disposition', `attachment; filename="${report.fileName}"`)
-          .header('cache-control', 'no-store')
-          .send(out);
+        return sendXlsx(request, reply, report);
       },
     );
   }
