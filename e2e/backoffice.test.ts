@@ -1,24 +1,17 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { repoRoot, startServer, type RunningServer } from './support/server';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { ADMIN, outDir, shows, useBrowserSession } from './support/browser';
 
 // The back office as a user meets it: a real server with a fresh database, a real Chromium,
 // and only what is on the screen (labels, buttons, visible text).
 
-const admin = { email: 'admin@example.com', password: 'e2e-admin-password-1' };
+const admin = ADMIN;
 const customer = { lastName: 'כהן', firstName: 'דנה', fullName: 'דנה כהן', phone: '050-123 4567' };
-const outDir = join(repoRoot, 'test-output');
 
-let server: RunningServer;
-let browser: Browser;
+const session = useBrowserSession('backoffice');
 let page: Page;
 
-/** Waits until the locator is on screen (playwright-core has no auto-waiting `expect`). */
-async function shows(locator: Locator, timeout = 15_000): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
-}
 
 /** The customer card's header, a region named after the customer. */
 const cardHeader = () => page.getByRole('region', { name: customer.fullName });
@@ -47,27 +40,8 @@ async function logInteraction(type: string, subject: string): Promise<void> {
   await shows(page.getByText(subject, { exact: true }));
 }
 
-beforeAll(async () => {
-  mkdirSync(outDir, { recursive: true });
-  server = await startServer(admin);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl, locale: 'he-IL', viewport: { width: 1366, height: 900 } });
-  page = await context.newPage();
-});
-
-// On a failure, keep what the user would have seen.
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    await page.screenshot({ path: join(outDir, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+beforeAll(() => {
+  page = session.page;
 });
 
 describe('back office', () => {

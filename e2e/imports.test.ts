@@ -1,64 +1,22 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { repoRoot, startServer, type RunningServer } from './support/server';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { logIn, numberIn, outDir, shows, until, useBrowserSession } from './support/browser';
 
 // The Excel import wizard as a user meets it: a real server with 20 demo customers, a real
 // Chromium, a Hebrew CSV with a duplicate of an existing customer, a duplicate inside the file and
 // a row with a bad phone: upload, map, preview, choose the policy, progress to 100%, the report.
 
-const admin = { email: 'admin@example.com', password: 'e2e-admin-password-1' };
-const outDir = join(repoRoot, 'test-output');
-
-let server: RunningServer;
-let browser: Browser;
+const session = useBrowserSession('imports', () => ({ demoCustomers: 20 }));
 let page: Page;
-
-async function shows(locator: Locator, timeout = 15_000): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string, timeout = 60_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const numberIn = async (locator: Locator) => Number((await locator.innerText()).replace(/[^\d]/g, ''));
-
-beforeAll(async () => {
-  mkdirSync(outDir, { recursive: true });
-  server = await startServer(admin, { demoCustomers: 20 });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl, locale: 'he-IL', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
-  page = await context.newPage();
-});
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    await page.screenshot({ path: join(outDir, `failed-imports-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+beforeAll(() => {
+  page = session.page;
 });
 
 describe('import from Excel', () => {
   it('logs in', async () => {
-    await page.goto('/login');
-    await page.getByLabel('דוא"ל', { exact: true }).fill(admin.email);
-    await page.getByLabel('סיסמה', { exact: true }).fill(admin.password);
-    await page.getByRole('button', { name: 'כניסה', exact: true }).click();
-    await shows(page.getByRole('heading', { name: 'לקוחות', exact: true }));
+    await logIn(page);
   });
 
   it('uploads, maps, previews, chooses the policy, runs to 100% and downloads the report', async () => {

@@ -1,39 +1,28 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { repoRoot, startServer, type RunningServer } from './support/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { logIn, numberIn, outDir, shows, until, useBrowserSession } from './support/browser';
 import { startSmtpSink, type SmtpSink } from './support/smtp';
 
 // The mail module as a user meets it: a real server whose default mailbox (SMTP_URL) is a real
 // SMTP server on loopback in this process, 40 demo customers, a real Chromium.
 
-const admin = { email: 'admin@example.com', password: 'e2e-admin-password-1' };
 const mailFrom = { name: 'Kesher e2e', address: 'noreply@kesher.test' };
-const outDir = join(repoRoot, 'test-output');
 const INVITEES = 20;
 
 let sink: SmtpSink;
-let server: RunningServer;
-let browser: Browser;
+const session = useBrowserSession('mail', async () => {
+  sink = await startSmtpSink();
+  return { env: { SMTP_URL: sink.url, MAIL_FROM: `${mailFrom.name} <${mailFrom.address}>` }, demoCustomers: 40 };
+});
 let page: Page;
-
-async function shows(locator: Locator, timeout = 15_000): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
-}
-
-/** Polls until `check` holds (playwright-core has no auto-retrying assertions). */
-async function until(check: () => Promise<boolean> | boolean, what: string, timeout = 60_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** A number as the page shows it ("1,234" → 1234). */
-const numberIn = async (locator: Locator) => Number((await locator.innerText()).replace(/[^\d]/g, ''));
+beforeAll(() => {
+  page = session.page;
+});
+afterAll(async () => {
+  await sink?.close();
+});
 
 /** Closes the notes at the screen's corner, so screenshots show the page itself. */
 async function dismissNotes(): Promise<void> {
@@ -41,40 +30,9 @@ async function dismissNotes(): Promise<void> {
   while ((await close.count()) > 0) await close.first().click();
 }
 
-beforeAll(async () => {
-  mkdirSync(outDir, { recursive: true });
-  sink = await startSmtpSink();
-  server = await startServer(admin, {
-    env: { SMTP_URL: sink.url, MAIL_FROM: `${mailFrom.name} <${mailFrom.address}>` },
-    demoCustomers: 40,
-  });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl, locale: 'he-IL', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
-  page = await context.newPage();
-});
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    await page.screenshot({ path: join(outDir, `failed-mail-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
-
 describe('mail', () => {
   it('logs in', async () => {
-    await page.goto('/login');
-    await page.getByLabel('דוא"ל', { exact: true }).fill(admin.email);
-    await page.getByLabel('סיסמה', { exact: true }).fill(admin.password);
-    await page.getByRole('button', { name: 'כניסה', exact: true }).click();
-    await shows(page.getByRole('heading', { name: 'לקוחות', exact: true }));
+    await logIn(page);
   });
 
   it(`invites ${INVITEES} customers of the Israel branch to the website, watches the run finish, downloads the report`, async () => {
