@@ -35,6 +35,12 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   // An idle connection dropped by the server (restart, failover, a dropped test database) must not
   // crash the process: the pool replaces it on the next query.
   pool.on('error', (err) => console.warn(`database connection lost: ${err.message}`));
+  // No JIT: the planner overestimates array-containment probes (thousands of rows each), crosses
+  // jit_above_cost, and spends ~340 ms compiling a duplicate check that runs in 15 ms. Our queries
+  // are short and index-driven; JIT only adds latency. (Queued first on each new connection.)
+  pool.on('connect', (client) => {
+    client.query('set jit = off').catch(() => undefined);
+  });
   const db = drizzle(pool, { schema }) as unknown as Db;
   return { db, kind: 'postgres', close: () => pool.end() };
 }
