@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { readXlsxBuffer, readXlsxRows, type Cell } from '../spreadsheets/index.js';
+import { readXlsx, type Cell } from '../spreadsheets/index.js';
 
 /**
  * Reading an uploaded spreadsheet row by row with bounded memory: .xlsx through exceljs's
@@ -74,17 +74,13 @@ export function cellText(v: Cell | undefined): string {
   return String(v).trim();
 }
 
-/** An .xlsx up to this size is read whole (exceljs's in-memory reader); a larger one is streamed. */
-export const SMALL_XLSX_BYTES = 2 * 1024 * 1024;
-
 /**
  * Every row of the file's first sheet (or the CSV), cells as trimmed text. `input` is a stream,
  * or the whole file when it is at hand (a small .xlsx is then read without the streaming reader).
  */
 export async function* readTable(input: Readable | Buffer, format: FileFormat, encoding: CsvEncoding | null): AsyncGenerator<TableRow> {
   if (format === 'xlsx') {
-    const whole = Buffer.isBuffer(input) && input.length <= SMALL_XLSX_BYTES;
-    const source = whole ? readXlsxBuffer(input) : readXlsxRows(Buffer.isBuffer(input) ? Readable.from([input]) : input);
+    const source = readXlsx(input);
     try {
       for await (const { rowNumber, values } of source) yield { rowNumber, cells: Array.from(values, cellText) };
     } catch (err) {

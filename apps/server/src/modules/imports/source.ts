@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Db } from '../../db/client.js';
-import { countingStream, EncodingProbe, NotASpreadsheet, readTable, SMALL_XLSX_BYTES, sniffFormat, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
+import { countingStream, EncodingProbe, NotASpreadsheet, readTable, sniffFormat, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
+import { SMALL_XLSX_BYTES } from '../spreadsheets/index.js';
 
 /**
  * The uploaded file lives in the database (import_chunks, 1 MB pieces): any server of a

@@ -1,10 +1,9 @@
-import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { MAIL_LIST_KEYS, type MailListUpload } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { AppError } from '../../http/errors.js';
 import { normalizeEmail, normalizeIdNumber } from '../customers/normalize.js';
-import { readXlsxRows, type Cell } from '../spreadsheets/index.js';
+import { readXlsx, type Cell } from '../spreadsheets/index.js';
 
 /**
  * A list of customers from an uploaded .xlsx (the invitation / bulk email wizard): the header
@@ -122,7 +121,7 @@ export async function matchMailList(db: Db, tenantId: string, file: Buffer): Pro
   };
 
   try {
-    for await (const { rowNumber, values } of readXlsxRows(Readable.from([file]))) {
+    for await (const { rowNumber, values } of readXlsx(file)) {
       const cells = values.map(text);
       if (!cells.some(Boolean)) continue;
       sawAnything = true;

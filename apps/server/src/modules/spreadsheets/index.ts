@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 
 export type Cell = string | number | boolean | Date | null;
@@ -93,3 +93,15 @@ export function neutralize(text: string): string {
   return /^[=+\-@\t\r\0]/.test(text) ? `'${text}` : text;
 }
 
+/** An .xlsx up to this size is read whole (exceljs's in-memory reader); a larger one is streamed. */
+export const SMALL_XLSX_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The first sheet's rows of an .xlsx given as a stream, or whole: a small file whole is read
+ * without the streaming reader, whose races (exceljs#3064: a sheet reached before the workbook
+ * and its shared strings) can otherwise give a cell as an unresolved object now and then.
+ */
+export function readXlsx(input: Readable | Buffer): AsyncGenerator<{ rowNumber: number; values: Cell[] }> {
+  if (Buffer.isBuffer(input)) return input.length <= SMALL_XLSX_BYTES ? readXlsxBuffer(input) : readXlsxRows(Readable.from([input]));
+  return readXlsxRows(input);
+}
