@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { PollLoop } from '../../jobs/poll-loop.js';
 import type { ImportPolicy, ImportRowAction } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { runBatch, type EngineContext } from './engine.js';
@@ -58,73 +59,38 @@ interface Claimed {
 
 export class ImportRunner {
   private readonly opts: Required<Omit<ImportRunnerOptions, 'onBatch'>> & Pick<ImportRunnerOptions, 'onBatch'>;
-  private loop: Promise<void> | null = null;
-  private stopping = false;
-  private sleeper: (() => void) | null = null;
-  private woken = false;
-  private readonly wake = () => {
-    if (this.sleeper) this.sleeper();
-    else this.woken = true;
-  };
+  private readonly poll: PollLoop;
+  private swept = 0;
 
   constructor(
     private readonly db: Db,
     options: ImportRunnerOptions = {},
   ) {
     this.opts = { batchSize: 2000, leaseSeconds: 120, idleMs: 1000, maxAttempts: 3, retrySeconds: 30, log: quiet, ...options };
+    this.poll = new PollLoop({
+      name: 'import runner',
+      idleMs: this.opts.idleMs,
+      wakeOn: importEvents,
+      event: 'created',
+      log: this.opts.log,
+      tick: () => this.runOnce(),
+      // Now and then, when idle: uploads that never became an import.
+      idle: async () => {
+        if (Date.now() - this.swept < 10 * 60_000) return;
+        this.swept = Date.now();
+        await this.sweep();
+      },
+    });
   }
 
   start(): this {
-    if (this.loop) return this;
-    this.stopping = false;
-    importEvents.on('created', this.wake);
-    this.loop = this.run();
+    this.poll.start();
     return this;
   }
 
   /** Stops after the batch in flight; the import is handed back (any runner resumes it). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    importEvents.off('created', this.wake);
-    this.wake();
-    await this.loop;
-    this.loop = null;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    let swept = 0;
-    while (!this.stopping) {
-      try {
-        const worked = await this.runOnce();
-        failures = 0;
-        if (!worked && Date.now() - swept > 10 * 60_000) {
-          swept = Date.now();
-          await this.sweep();
-        }
-        if (!worked) await this.sleep(this.opts.idleMs);
-      } catch (err) {
-        failures++;
-        this.opts.log.error({ err }, 'import runner: claiming failed');
-        await this.sleep(Math.min(this.opts.idleMs * 2 ** failures, 30_000));
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping || this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleeper = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleeper = done;
-    });
+  stop(): Promise<void> {
+    return this.poll.stop();
   }
 
   /** Claims one import and runs it to the end (or until it fails or is lost); false when there was none. */
@@ -269,7 +235,7 @@ export class ImportRunner {
       for (let index = 0; ; index++) {
         const current = await next;
         if (current.done) break;
-        if (this.stopping) throw new Stopping();
+        if (this.poll.stopping) throw new Stopping();
         next = source.next();
         // Nothing may reject unobserved while this batch is written: the read-ahead's error surfaces at the next await.
         next.catch(() => {});

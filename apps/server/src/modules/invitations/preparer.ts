@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { PollLoop } from '../../jobs/poll-loop.js';
 import { rows, type Db } from '../../db/client.js';
 import { enqueueMessages, markRunSending, outboxEvents, type MailSettings, type Recipient, type WorkerLog } from '../mail/index.js';
 import { ensureInitialPasswords, invitationCredentials } from '../portal/index.js';
@@ -67,70 +68,24 @@ interface ClaimedRun {
 
 export class RunPreparer {
   private readonly opts: Required<Omit<PreparerOptions, 'onPage'>> & Pick<PreparerOptions, 'onPage'>;
-  private loop: Promise<void> | null = null;
-  private stopping = false;
-  private sleeper: (() => void) | null = null;
-  /** A run was created while this preparer was busy (not asleep): the next sleep is skipped. */
-  private woken = false;
-  private readonly wake = () => {
-    if (this.sleeper) this.sleeper();
-    else this.woken = true;
-  };
+  private readonly poll: PollLoop;
 
   constructor(
     private readonly db: Db,
     options: PreparerOptions,
   ) {
     this.opts = { pageSize: 5000, leaseSeconds: 60, idleMs: 1000, maxAttempts: 5, retrySeconds: 30, log: quiet, ...options };
+    this.poll = new PollLoop({ name: 'run preparer', idleMs: this.opts.idleMs, wakeOn: runEvents, event: 'created', log: this.opts.log, tick: () => this.runOnce() });
   }
 
   start(): this {
-    if (this.loop) return this;
-    this.stopping = false;
-    runEvents.on('created', this.wake);
-    this.loop = this.run();
+    this.poll.start();
     return this;
   }
 
   /** Stops after the page in flight; the run it was preparing is handed back (any preparer resumes it). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    runEvents.off('created', this.wake);
-    this.wake();
-    await this.loop;
-    this.loop = null;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (!this.stopping) {
-      try {
-        const worked = await this.runOnce();
-        failures = 0;
-        if (!worked) await this.sleep(this.opts.idleMs);
-      } catch (err) {
-        failures++;
-        this.opts.log.error({ err }, 'run preparer: claiming failed');
-        await this.sleep(Math.min(this.opts.idleMs * 2 ** failures, 30_000));
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping || this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.sleeper = null;
-        resolve();
-      }
-      this.sleeper = done;
-    });
+  stop(): Promise<void> {
+    return this.poll.stop();
   }
 
   /** Claims one run and prepares it to the end (or until it fails or is lost); false when there was none. */
@@ -231,7 +186,7 @@ export class RunPreparer {
   private async passwords(run: ClaimedRun, selection: Selection): Promise<void> {
     const { db, opts } = this;
     for (let index = 0; ; index++) {
-      if (this.stopping) throw new Stopping();
+      if (this.poll.stopping) throw new Stopping();
       const size = await db.transaction(async (tx) => {
         const page = await pageSelection(tx, selection, run.prepare.after ?? null, opts.pageSize);
         if (!page.last) {
@@ -263,7 +218,7 @@ export class RunPreparer {
   private async messages(run: ClaimedRun, selection: Selection): Promise<void> {
     const { db, opts } = this;
     for (let index = 0; ; index++) {
-      if (this.stopping) throw new Stopping();
+      if (this.poll.stopping) throw new Stopping();
       const size = await db.transaction(async (tx) => {
         const page = await pageSelection(tx, selection, run.prepare.after ?? null, opts.pageSize);
         if (!page.last) {
