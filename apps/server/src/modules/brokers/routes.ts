@@ -43,7 +43,7 @@ export const brokerRoutes = (db: Db) => async (plain: FastifyInstance) => {
     async (request) => {
       const tenantId = staffOf(request).tenantId;
       const found = await brokerOfCard(db, tenantId, request.params.id);
-      return found ? customersOfBroker(db, tenantId, found.id) : null;
+      return found ? customersOfBroker(db, tenantId, found) : null;
     },
   );
 };

@@ -102,8 +102,8 @@ export async function brokerOfAffiliate(db: Db, tenantId: string, code: string |
 const LIMIT = 200;
 
 /** The customers a broker brought (by its account number), newest first, up to 200. */
-export async function customersOfBroker(db: Db, tenantId: string, brokerId: string): Promise<BrokerCustomers> {
-  const broker = await getBroker(db, tenantId, brokerId);
+export async function customersOfBroker(db: Db, tenantId: string, brokerOrId: Broker | string): Promise<BrokerCustomers> {
+  const broker = typeof brokerOrId === 'string' ? await getBroker(db, tenantId, brokerOrId) : brokerOrId;
   const found = await rows<CustomerSummary>(
     db,
     sql`select id, customer_number::int as "customerNumber", status,

@@ -8,6 +8,7 @@ import { listDefinitions } from '../custom-fields/service.js';
 import { decryptSecret, encryptSecret } from '../secrets/index.js';
 import { branchExists } from '../tenants/service.js';
 import { channels } from './tables.js';
+import { uniqueViolation } from '../../db/errors.js';
 
 /** Channels of the Web Data Port: what admins configure (the intake itself is in intake.ts). */
 export type ChannelRow = typeof channels.$inferSelect;
@@ -66,15 +67,8 @@ async function check(db: Db, tenantId: string, merged: Pick<ChannelRow, 'mapping
   if (errors.length) throw invalid(errors);
 }
 
-/** A unique-index violation, on both drivers. */
-function violated(err: unknown): string | null {
-  const e = err as { code?: string; constraint?: string; cause?: { code?: string; constraint?: string } };
-  const inner = e.cause ?? e;
-  return inner.code === '23505' ? (inner.constraint ?? 'unique') : null;
-}
-
 function conflict(err: unknown, input: { name?: string; slug?: string }): never {
-  const which = violated(err);
+  const which = uniqueViolation(err);
   if (which?.includes('slug')) throw new AppError('conflict', 'conflict.channel_slug', { slug: input.slug ?? '' });
   if (which) throw new AppError('conflict', 'conflict.channel_name', { name: input.name ?? '' });
   throw err;

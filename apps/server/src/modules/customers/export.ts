@@ -97,10 +97,9 @@ export interface CustomerExport {
 /** Prepares an export (columns checked before the first byte, so a bad column is a 400). */
 export async function exportCustomers(db: Db, tenantId: string, region: string, query: CustomerExportQuery, lang: Lang): Promise<CustomerExport> {
   const wanted = query.columns ?? DEFAULT_EXPORT_COLUMNS;
-  const [definitions, branches, zone] = await Promise.all([
+  const [definitions, branches] = await Promise.all([
     listDefinitions(db, tenantId),
-    rows<{ id: string; name: string }>(db, sql`select id, name from branches where tenant_id = ${tenantId}`),
-    rows<{ timezone: string }>(db, sql`select timezone from branches where tenant_id = ${tenantId} order by created_at limit 1`),
+    rows<{ id: string; name: string; timezone: string }>(db, sql`select id, name, timezone from branches where tenant_id = ${tenantId} order by created_at`),
   ]);
   const branchNames = new Map(branches.map((b) => [b.id, b.name]));
   const byKey = new Map(definitions.map((d) => [d.key, d]));
@@ -108,7 +107,8 @@ export async function exportCustomers(db: Db, tenantId: string, region: string, 
   if (unknown.length) throw invalid([{ path: 'columns', code: 'unknown_column', params: { field: unknown.join(', ') } }]);
   const columns = wanted.map((c) => (c.startsWith('cf.') ? spareColumn(byKey.get(c.slice(3))!, lang) : cardColumn(c as CardColumn, lang, branchNames)));
 
-  const timezone = zone[0]?.timezone ?? 'Asia/Jerusalem';
+  // The tenant's wall clock: its first branch's time zone.
+  const timezone = branches[0]?.timezone ?? 'Asia/Jerusalem';
   const local = (col: string) => sql.raw(`to_char(c.${col} at time zone `);
   const extra = sql.join(
     [

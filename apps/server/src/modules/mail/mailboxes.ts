@@ -7,6 +7,7 @@ import { decryptSecret, encryptSecret } from '../secrets/index.js';
 import { branchExists } from '../tenants/service.js';
 import { mailboxes } from './tables.js';
 import type { SmtpSettings } from './transport.js';
+import { uniqueViolation } from '../../db/errors.js';
 
 /**
  * Mailboxes: SMTP settings of a branch, or the database's default (branchId null). The password
@@ -83,7 +84,7 @@ export async function getMailbox(db: Db, tenantId: string, id: string): Promise<
   return presentMailbox(await load(db, tenantId, id));
 }
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string; cause?: { code?: string } }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505';
+const isUniqueViolation = (err: unknown) => uniqueViolation(err) !== null;
 
 export async function createMailbox(db: Db, tenantId: string, input: MailboxCreate): Promise<Mailbox> {
   const errors = check(input);
