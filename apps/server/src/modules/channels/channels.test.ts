@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../db/client.js';
 import { useApp } from '../../testing/index.js';
+import { receiveMany } from './intake.js';
+import { channelOfTenant } from './service.js';
 import { createDefinition } from '../custom-fields/service.js';
 import { updateTenant } from '../tenants/service.js';
 import { mailSettings, type MailWorker } from '../mail/index.js';
@@ -227,6 +229,60 @@ describe('SPEC §2: a lead through the Web Data Port', () => {
   });
 });
 
+describe('many leads at once (group commit)', () => {
+  type Deliver = (ch: { id: string; slug: string; token: string }, bodies: Record<string, string>[]) => Promise<{ status: number; body: any }[]>;
+  const overHttp: Deliver = (ch, bodies) => Promise.all(bodies.map((body) => send(ch.slug, { json: body, headers: { 'x-kesher-token': ch.token } })));
+  // One batch for certain (embedded PGlite answers so fast that HTTP requests seldom overlap).
+  const asOneBatch: Deliver = async (ch, bodies) => {
+    const row = await channelOfTenant(t.db, t.fx.tenantId, ch.id);
+    const incoming = (params: Record<string, string>) => ({ params, files: [], ip: '203.0.113.9', origin: null, userAgent: null, contentType: 'application/json' });
+    const settled = await receiveMany(t.db, bodies.map((b) => ({ channel: row, incoming: incoming(b) })));
+    return settled.map((r) => (r.ok ? { status: 200, body: r.value.reply } : { status: 500, body: String(r.error) }));
+  };
+
+  it.each([
+    ['over HTTP', overHttp],
+    ['in one batch', asOneBatch],
+  ] as const)('a burst of 57 (%s): one card per person, numbers without gaps; one person twice, an existing customer five times, a double click', async (_how, deliver) => {
+    const ch = await makeChannel({ ratePerIpPerMinute: 1000 });
+    const existing = await makeCustomer(t.db, t.fx.tenantId, { lastName: 'Known', phone: '050-9990000' });
+    const numbersBefore = (await rows<{ n: number }>(t.db, sql`select coalesce(max(customer_number), 0)::int as n from customers where tenant_id = ${t.fx.tenantId}`))[0]!.n;
+    const submissions: Record<string, string>[] = [
+      // 40 new people
+      ...Array.from({ length: 40 }, (_, i) => ({ full_name: `חדש ${i}`, phone: `052-40000${String(i).padStart(2, '0')}` })),
+      // 5 people who send twice, each time with another detail: one card each, the second fills it
+      ...Array.from({ length: 5 }, (_, i) => ({ phone: `053-50000${i}0` })),
+      ...Array.from({ length: 5 }, (_, i) => ({ phone: `+97253-50000${i}0`, city: 'חיפה' })),
+      // the existing customer, five times, each submission different
+      ...Array.from({ length: 5 }, (_, i) => ({ phone: '0509990000', message: `שוב ${i}` })),
+      // a double click: the same submission twice
+      { email: 'double@example.com', full_name: 'Double Click' },
+      { email: 'double@example.com', full_name: 'Double Click' },
+    ];
+    const answers = await deliver(ch, submissions);
+    expect(answers.map((a) => a.status)).toEqual(submissions.map(() => 200));
+
+    const created = answers.filter((a) => !a.body.duplicate);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(40 + 5 + 1 + 1); // new people, the senders-twice, the known customer, the double click
+    // Every person's submissions got the same card.
+    for (let i = 0; i < 5; i++) expect(answers[40 + i]!.body.id).toBe(answers[45 + i]!.body.id);
+    for (let i = 50; i < 55; i++) expect(answers[i]!.body).toEqual({ id: existing.id, customerNumber: existing.customerNumber, duplicate: true });
+    expect(answers[55]!.body).toEqual(answers[56]!.body);
+    // Numbers: one per new card, no gaps, none twice.
+    const numbers = [...new Set(created.map((a) => a.body.customerNumber as number))].sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 46 }, (_, i) => numbersBefore + 1 + i));
+    expect(await count()).toBe(1 + 46);
+
+    // The sender-twice cards hold both details; the known card has one alert per submission.
+    expect(await card(answers[40]!.body.id)).toMatchObject({ phone: '053-5000000', city: 'חיפה', websiteLastToken: 'hot_lead' });
+    expect((await timeline(existing.id)).filter((i) => i.type === 'alert').map((i) => i.body).sort()).toEqual(
+      Array.from({ length: 5 }, (_, i) => `phone: 0509990000\nmessage: שוב ${i}`),
+    );
+    const outcomes = await rows<{ outcome: string; n: number }>(t.db, sql`select outcome, count(*)::int as n from channel_submissions where channel_id = ${ch.id} group by outcome order by outcome`);
+    expect(Object.fromEntries(outcomes.map((o) => [o.outcome, o.n]))).toEqual({ created: 46, filled: 10, repeat: 1 });
+  });
+});
+
 describe('body formats', () => {
   it('Hebrew form-urlencoded, token as a parameter; the log keeps the raw parameters without the token', async () => {
     const ch = await makeChannel();
@@ -344,6 +400,16 @@ describe('access and abuse', () => {
     // Counted in the database: another server process sees the same counters.
     const [counter] = await rows<{ hits: number }>(t.db, sql`select hits from rate_counters where key = ${`in:ch:${ch.id}`}`);
     expect(counter!.hits).toBe(5);
+  });
+
+  it('a burst at once (served in shared batches): exactly the limit passes, the rest get 429', async () => {
+    const ch = await makeChannel({ ratePerIpPerMinute: 1000, ratePerMinute: 7 });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => send(ch.slug, { json: { email: `burst${i}@example.com` }, headers: { 'x-kesher-token': ch.token }, ip: `198.51.100.${i + 10}` })),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(7);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(13);
+    expect(await count()).toBe(7);
   });
 
   it('honeypot filled: accepted silently as spam, nothing created, logged', async () => {

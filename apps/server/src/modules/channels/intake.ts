@@ -1,18 +1,19 @@
-import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { createHash, randomUUID } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import {
   CUSTOM_TARGET, customerFields, isEmail, isValidIsraeliId, type CustomerFields, type CustomFieldDefinition, type DuplicateMatch,
-  type IntakeReply, type SubmissionOutcome,
+  type IntakeReply, type StatusId, type SubmissionOutcome,
 } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { AppError, type FieldErrorSpec } from '../../http/errors.js';
-import { emptyFieldsFilled, type CustomerRow } from '../customers/card.js';
+import { Batcher, type Settled } from '../../jobs/batcher.js';
+import { insertCustomers, updateCustomers } from '../customers/bulk.js';
+import { cardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
 import { normalizeEmail, normalizeIdNumber, normalizePhone } from '../customers/normalize.js';
-import { applyStatusEvent, createCustomer, updateCustomer, type Actor } from '../customers/service.js';
+import { automaticMove } from '../customers/status-rules.js';
 import { customers } from '../customers/tables.js';
-import { listDefinitions } from '../custom-fields/service.js';
-import { findMatches } from '../identity/index.js';
-import { interactions } from '../interactions/tables.js';
+import { checkCustomValues, listDefinitions } from '../custom-fields/service.js';
+import { matchBatch, type IdentityKeys } from '../identity/index.js';
 import { enqueueNotification, NEW_LEAD_TEMPLATE } from '../mail/index.js';
 import { tenants } from '../tenants/tables.js';
 import type { ChannelRow } from './service.js';
@@ -222,45 +223,52 @@ export function fingerprint(channel: Pick<ChannelRow, 'id' | 'mapping' | 'honeyp
 
 // ---- the log ----
 
-/** Writes the submission to the channel's log as it came (and its files), before anything else. */
-export async function logSubmission(
-  db: Db,
-  channel: ChannelRow,
-  incoming: Incoming,
-  fp: string,
-  extra: { outcome?: SubmissionOutcome; replayOf?: string | null } = {},
-): Promise<string> {
-  const [row] = await db
-    .insert(channelSubmissions)
-    .values({
-      tenantId: channel.tenantId,
-      channelId: channel.id,
-      ip: incoming.ip,
-      origin: incoming.origin,
-      userAgent: incoming.userAgent?.slice(0, 500) ?? null,
-      contentType: incoming.contentType?.slice(0, 200) ?? null,
-      params: incoming.params,
-      fingerprint: fp,
-      outcome: extra.outcome ?? 'received',
-      replayOf: extra.replayOf ?? null,
-    })
-    .returning({ id: channelSubmissions.id });
-  const id = row!.id;
-  if (incoming.files.length) {
-    await db.insert(customerFiles).values(
-      incoming.files.map((f) => ({
-        tenantId: channel.tenantId,
-        submissionId: id,
-        field: f.field.slice(0, 200),
-        fileName: f.fileName.slice(0, 300) || 'file',
-        contentType: f.contentType.slice(0, 200) || 'application/octet-stream',
-        size: f.data.length,
-        sha256: createHash('sha256').update(f.data).digest('hex'),
-        data: f.data,
-      })),
-    );
-  }
-  return id;
+interface LogEntry {
+  channel: ChannelRow;
+  incoming: Incoming;
+  fp: string;
+  outcome: 'received' | 'spam';
+  replayOf?: string | null;
+}
+
+/**
+ * Writes submissions to their channels' logs as they came (and their files), before anything
+ * else: one statement for the batch (ids made here, so each entry knows its row), one for files.
+ */
+export async function logSubmissions(db: Db, entries: LogEntry[]): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const ids = entries.map(() => randomUUID());
+  await db.insert(channelSubmissions).values(
+    entries.map((e, i) => ({
+      id: ids[i]!,
+      tenantId: e.channel.tenantId,
+      channelId: e.channel.id,
+      // Per row, so a batch's submissions keep the order they came in.
+      receivedAt: sql`clock_timestamp()`,
+      ip: e.incoming.ip,
+      origin: e.incoming.origin,
+      userAgent: e.incoming.userAgent?.slice(0, 500) ?? null,
+      contentType: e.incoming.contentType?.slice(0, 200) ?? null,
+      params: e.incoming.params,
+      fingerprint: e.fp,
+      outcome: e.outcome,
+      replayOf: e.replayOf ?? null,
+    })),
+  );
+  const files = entries.flatMap((e, i) =>
+    e.incoming.files.map((f) => ({
+      tenantId: e.channel.tenantId,
+      submissionId: ids[i]!,
+      field: f.field.slice(0, 200),
+      fileName: f.fileName.slice(0, 300) || 'file',
+      contentType: f.contentType.slice(0, 200) || 'application/octet-stream',
+      size: f.data.length,
+      sha256: createHash('sha256').update(f.data).digest('hex'),
+      data: f.data,
+    })),
+  );
+  if (files.length) await db.insert(customerFiles).values(files);
+  return ids;
 }
 
 // ---- processing ----
@@ -290,193 +298,393 @@ function pick(matches: DuplicateMatch[]): DuplicateMatch {
   return [...matches].sort((a, b) => b.matchedOn.length - a.matchedOn.length || a.customerNumber - b.customerNumber)[0]!;
 }
 
-/** Runs a card write, leaving out fields the card rules refuse (and listing them), up to twice. */
-async function withoutRefused<T>(fields: CustomerFields, problems: FieldErrorSpec[], write: (f: CustomerFields) => Promise<T>): Promise<T> {
-  let current = fields;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await write(current);
-    } catch (err) {
-      const bad = err instanceof AppError && err.code === 'validation' ? (err.extra.fields ?? []) : [];
-      if (attempt >= 2 || bad.length === 0) throw err;
-      const next: Record<string, unknown> = { ...current };
-      for (const f of bad) {
-        const [key, sub] = f.path.split('.');
-        if (key === 'custom' && sub && next.custom) {
-          const c = { ...(next.custom as Record<string, unknown>) };
-          delete c[sub];
-          next.custom = c;
-        } else if (key && key in next) delete next[key];
-        else throw err;
-        problems.push(f);
-      }
-      current = next as CustomerFields;
-    }
-  }
-}
+export type TenantRow = typeof tenants.$inferSelect;
 
-interface ProcessOptions {
+/** A logged submission waiting to be processed. */
+export interface Logged {
+  channel: ChannelRow;
+  tenant: TenantRow;
+  submissionId: string;
+  params: Params;
+  fp: string;
   /** An admin's replay: no repeat window. */
   replay: boolean;
   /** Files to put on the card: those of this submission (a replay: of the one replayed); null = none came. */
   filesOf: string | null;
 }
 
+interface Prepared extends Logged, Mapped {
+  keys: IdentityKeys;
+  /** Identity keys as "tenant:kind:value", to keep two submissions of one person apart in a round. */
+  keyStrings: string[];
+  lang: string;
+}
+
+const NO_REPLY: IntakeReply = { id: null, customerNumber: null, duplicate: false };
+
 /**
- * Processes a logged submission in one transaction: the log row ends in its outcome, together
- * with the card, its interaction, its files and the notification.
+ * Leaves out of `fields` what the card rules refuse (a phone of a region the mapping could not
+ * judge, an Israeli ID with a wrong check digit …), listing each as a problem; returns the values
+ * to write. The lead itself is kept.
  */
-export type TenantRow = typeof tenants.$inferSelect;
-
-export async function tenantOf(db: Db, channel: ChannelRow): Promise<TenantRow> {
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, channel.tenantId));
-  if (!tenant) throw new AppError('not_found', 'not_found.channel');
-  return tenant;
-}
-
-export async function processSubmission(
-  db: Db,
-  channel: ChannelRow,
-  tenant: TenantRow,
-  submissionId: string,
-  params: Params,
-  fp: string,
-  opts: ProcessOptions,
-): Promise<IntakeResult> {
-  // Custom-field definitions only when the mapping names a custom field.
-  const definitions = Object.values(channel.mapping).some((t) => CUSTOM_TARGET.test(t)) ? await listDefinitions(db, channel.tenantId) : [];
-  const actor: Actor = { tenantId: channel.tenantId, region: tenant.defaultRegion, userId: null, actorName: channel.name };
-  const lang = channel.language ?? tenant.defaultLanguage;
-
-  return db.transaction(async (tx) => {
-    // Two copies of one submission at once (a double click): the second waits, then sees the first.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${channel.id}:${fp}`}, 0))`);
-    const finish = async (outcome: SubmissionOutcome, customerId: string | null, duplicate: boolean, problems: FieldErrorSpec[]) => {
-      await tx
-        .update(channelSubmissions)
-        .set({ outcome, customerId, duplicate, problems })
-        .where(eq(channelSubmissions.id, submissionId));
-    };
-
-    if (!opts.replay) {
-      const [earlier] = await rows<{ customer_id: string | null; duplicate: boolean; customer_number: number | null }>(
-        tx,
-        sql`select s.customer_id, s.duplicate, c.customer_number
-              from channel_submissions s left join customers c on c.id = s.customer_id
-             where s.channel_id = ${channel.id} and s.fingerprint = ${fp} and s.id <> ${submissionId}
-               and s.received_at > now() - make_interval(secs => ${REPEAT_WINDOW_SECONDS})
-               and s.outcome in ('created', 'filled', 'renewed')
-             order by s.received_at limit 1`,
-      );
-      if (earlier) {
-        await finish('repeat', earlier.customer_id, earlier.duplicate, []);
-        // The same files arrived with the first copy.
-        if (opts.filesOf) await tx.delete(customerFiles).where(and(eq(customerFiles.submissionId, opts.filesOf), sql`${customerFiles.customerId} is null`));
-        const reply = { id: earlier.customer_id, customerNumber: earlier.customer_number === null ? null : Number(earlier.customer_number), duplicate: earlier.duplicate };
-        return { submissionId, outcome: 'repeat' as const, reply, rejected: null };
-      }
+function acceptable(fields: CustomerFields, current: CustomerRow | null, p: Prepared, definitions: CustomFieldDefinition[]): CustomerValues {
+  let input: Record<string, unknown> = { ...fields };
+  for (let attempt = 0; ; attempt++) {
+    const { custom, ...plain } = input as CustomerFields;
+    const { values, errors } = cardValues(plain, current, p.tenant.defaultRegion);
+    if (custom) {
+      const checked = checkCustomValues(definitions, custom, false);
+      errors.push(...checked.errors.map((e) => ({ ...e, path: e.path.startsWith('custom.') ? e.path : `custom.${e.path}` })));
+      values.custom = { ...(current?.custom ?? {}), ...checked.values };
     }
-
-    const { fields, notes, problems } = mapSubmission(channel.mapping, params, definitions, tenant.defaultRegion);
-    if (!identifies(fields)) {
-      const refused = problems.length ? problems : [{ path: '', code: 'required' }];
-      await finish('rejected', null, false, refused);
-      return { submissionId, outcome: 'rejected' as const, reply: { id: null, customerNumber: null, duplicate: false }, rejected: refused };
+    if (errors.length === 0 || attempt >= 2) return values;
+    const next: Record<string, unknown> = { ...input };
+    for (const e of errors) {
+      const [key, sub] = e.path.split('.');
+      if (key === 'custom' && sub && next.custom) {
+        const c = { ...(next.custom as Record<string, unknown>) };
+        delete c[sub];
+        next.custom = c;
+      } else if (key) delete next[key];
+      p.problems.push(e);
     }
-    const files = opts.filesOf
-      ? await tx
-          .select({ name: customerFiles.fileName })
-          .from(customerFiles)
-          .where(and(eq(customerFiles.submissionId, opts.filesOf), sql`${customerFiles.customerId} is null`))
-      : [];
-    const text = () => submissionText(params, files.map((f) => f.name), notes, problems, channel);
-
-    const keys = {
-      phones: [fields.phone, ...(fields.phones ?? [])].map((p) => normalizePhone(p, tenant.defaultRegion)).filter((p): p is string => !!p),
-      emails: [fields.email, ...(fields.emails ?? [])].map(normalizeEmail).filter((e): e is string => !!e),
-      idNumbers: [normalizeIdNumber(fields.idNumber, fields.idType)].filter((n): n is string => !!n),
-    };
-    let matches = await findMatches(tx, channel.tenantId, keys);
-    let customerId: string | null = null;
-    let customerNumber: number | null = null;
-    let outcome: SubmissionOutcome = 'created';
-
-    if (matches.length === 0) {
-      const card: CustomerFields = { ...fields };
-      if (!card.firstName && !card.lastName) card.lastName = NO_NAME;
-      card.branchId ??= channel.branchId ?? undefined;
-      if (!card.language && channel.language) card.language = channel.language as CustomerFields['language'];
-      try {
-        // createCustomer checks duplicates again under the tenant's number lock: two leads with one phone at once make one card.
-        const created = await withoutRefused(card, problems, (f) =>
-          createCustomer(tx, actor, f, { system: { status: 'new', websiteLastToken: 'hot_lead' } }),
-        );
-        customerId = created.id;
-        customerNumber = created.customerNumber;
-        if (notes.length) {
-          await tx.insert(interactions).values({
-            tenantId: channel.tenantId, customerId, type: 'note', subject: (NOTE[lang] ?? NOTE.en!)(channel.name), body: notes.join('\n'), createdBy: channel.name,
-          });
-        }
-      } catch (err) {
-        if (!(err instanceof AppError && err.code === 'duplicate')) throw err;
-        matches = (err.extra.body?.matches as DuplicateMatch[] | undefined) ?? [];
-        if (matches.length === 0) throw err;
-      }
-    }
-
-    if (!customerId) {
-      const match = pick(matches);
-      customerId = match.id;
-      customerNumber = match.customerNumber;
-      const [current] = (await tx.select().from(customers).where(eq(customers.id, match.id)).for('update')) as [CustomerRow];
-      const fill = emptyFieldsFilled(current, fields);
-      if (Object.keys(fill).length) await withoutRefused(fill, problems, (f) => updateCustomer(tx, actor, match.id, f));
-      // The status rules decide (status-rules.ts): Not interested → New; any other status stays.
-      const moved = await applyStatusEvent(tx, actor, match.id, 'lead_came_again');
-      outcome = moved === 'new' ? 'renewed' : 'filled';
-      await tx
-        .update(customers)
-        .set({ websiteLastToken: outcome === 'renewed' ? 'renewed' : 'hot_lead', updatedAt: sql`now()` })
-        .where(and(eq(customers.tenantId, channel.tenantId), eq(customers.id, match.id)));
-      await tx.insert(interactions).values({
-        tenantId: channel.tenantId, customerId, type: 'alert', subject: (ALERT[lang] ?? ALERT.en!)(channel.name), body: text(), createdBy: channel.name,
-      });
-    }
-
-    if (opts.filesOf && files.length) {
-      await tx
-        .update(customerFiles)
-        .set({ customerId })
-        .where(and(eq(customerFiles.submissionId, opts.filesOf), sql`${customerFiles.customerId} is null`));
-    }
-    await finish(outcome, customerId, outcome !== 'created', problems);
-    if (channel.notifyEmails.length) {
-      await enqueueNotification(tx, {
-        tenantId: channel.tenantId,
-        customerId: customerId!,
-        templateKey: NEW_LEAD_TEMPLATE,
-        addresses: channel.notifyEmails,
-        language: lang,
-        source: { channelId: channel.id, submissionId, outcome },
-      });
-    }
-    return { submissionId, outcome, reply: { id: customerId, customerNumber, duplicate: outcome !== 'created' }, rejected: null };
-  });
-}
-
-/** A submission from the outside: honeypot, log, then processing. */
-export async function receive(db: Db, channel: ChannelRow, incoming: Incoming): Promise<IntakeResult> {
-  const tenant = await tenantOf(db, channel);
-  const fp = fingerprint(channel, incoming.params, incoming.files, tenant.defaultRegion);
-  const trap = channel.honeypotField ? valuesOf(incoming.params, channel.honeypotField) : [];
-  if (trap.length) {
-    // Accepted silently: the sender (a bot) is told nothing; nothing is created.
-    const submissionId = await logSubmission(db, channel, incoming, fp, { outcome: 'spam' });
-    return { submissionId, outcome: 'spam', reply: { id: null, customerNumber: null, duplicate: false }, rejected: null };
+    input = next;
   }
-  const submissionId = await logSubmission(db, channel, incoming, fp);
-  return processSubmission(db, channel, tenant, submissionId, incoming.params, fp, { replay: false, filesOf: incoming.files.length ? submissionId : null });
+}
+
+interface Interaction {
+  tenant_id: string;
+  customer_id: string;
+  type: string;
+  subject: string;
+  body: string | null;
+  created_by: string;
+}
+
+/**
+ * Processes logged submissions, set-based: a round is one transaction for all of them — the
+ * 5-minute repeat check, one identity query, one insert for the new cards (numbered under the
+ * tenant's lock, the duplicate check under the same lock), one update for the cards found, one
+ * insert for their timeline entries, one for the log's outcomes. Two submissions of one person
+ * (a shared key, the same card found, the same submission twice) never share a round: the later
+ * one waits for the next round, where it finds what the earlier one did. If a round fails, each
+ * of its submissions is processed alone, so one bad submission fails only itself.
+ */
+export async function processLogged(db: Db, items: Logged[]): Promise<Settled<IntakeResult>[]> {
+  const definitions = new Map<string, CustomFieldDefinition[]>();
+  for (const tenantId of new Set(items.filter((it) => Object.values(it.channel.mapping).some((t) => CUSTOM_TARGET.test(t))).map((it) => it.channel.tenantId))) {
+    definitions.set(tenantId, await listDefinitions(db, tenantId));
+  }
+  const prepared: Prepared[] = items.map((it) => {
+    const mapped = mapSubmission(it.channel.mapping, it.params, definitions.get(it.channel.tenantId) ?? [], it.tenant.defaultRegion);
+    const f = mapped.fields;
+    const keys: IdentityKeys = {
+      phones: [f.phone, ...(f.phones ?? [])].map((v) => normalizePhone(v, it.tenant.defaultRegion)).filter((v): v is string => !!v),
+      emails: [f.email, ...(f.emails ?? [])].map(normalizeEmail).filter((v): v is string => !!v),
+      idNumbers: [normalizeIdNumber(f.idNumber, f.idType)].filter((v): v is string => !!v),
+    };
+    const keyStrings = [...keys.phones.map((v) => `p:${v}`), ...keys.emails.map((v) => `e:${v}`), ...keys.idNumbers.map((v) => `i:${v}`)].map(
+      (k) => `${it.channel.tenantId}:${k}`,
+    );
+    return { ...it, ...mapped, keys, keyStrings, lang: it.channel.language ?? it.tenant.defaultLanguage };
+  });
+
+  const results: Settled<IntakeResult>[] = new Array(items.length);
+  let todo = prepared.map((_, i) => i);
+  while (todo.length) {
+    const round = todo;
+    try {
+      const { done, deferred } = await db.transaction((tx) => processRound(tx, round.map((i) => prepared[i]!), definitions));
+      round.forEach((i, k) => {
+        const r = done[k];
+        if (r) results[i] = { ok: true, value: r };
+      });
+      todo = deferred.map((k) => round[k]!);
+    } catch (error) {
+      if (round.length === 1) {
+        results[round[0]!] = { ok: false, error };
+        todo = [];
+      } else {
+        // Alone, each submission either goes through or fails by itself.
+        for (const i of round) {
+          try {
+            const { done } = await db.transaction((tx) => processRound(tx, [prepared[i]!], definitions));
+            results[i] = { ok: true, value: done[0]! };
+          } catch (err) {
+            results[i] = { ok: false, error: err };
+          }
+        }
+        todo = [];
+      }
+    }
+  }
+  return results;
+}
+
+/** One round (see processLogged): results for the submissions it took, and those it deferred (their indexes). */
+async function processRound(
+  tx: Db,
+  listIn: Prepared[],
+  definitions: Map<string, CustomFieldDefinition[]>,
+): Promise<{ done: (IntakeResult | undefined)[]; deferred: number[] }> {
+  // Problems found in this round stay with it (a round that fails is redone).
+  const list = listIn.map((p) => ({ ...p, problems: [...p.problems] }));
+  const done: (IntakeResult | undefined)[] = new Array(list.length);
+  const deferred: number[] = [];
+  const take: number[] = [];
+  const seen = new Set<string>();
+  list.forEach((p, k) => {
+    const marks = [`fp:${p.channel.id}:${p.fp}`, ...p.keyStrings];
+    if (marks.some((m) => seen.has(m))) deferred.push(k);
+    else {
+      marks.forEach((m) => seen.add(m));
+      take.push(k);
+    }
+  });
+  // The same submission arriving at two servers at once: the second waits here, then sees the first.
+  const locks = [...new Set(take.map((k) => `${list[k]!.channel.id}:${list[k]!.fp}`))].sort();
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${sql.param(locks)}::text[]) as k`);
+
+  // The same submission within 5 minutes counts once (not for a replay).
+  const check = take.filter((k) => !list[k]!.replay);
+  const earlier = new Map<string, { customer_id: string | null; duplicate: boolean; customer_number: number | null }>();
+  if (check.length) {
+    const found = await rows<{ channel_id: string; fingerprint: string; customer_id: string | null; duplicate: boolean; customer_number: number | null }>(
+      tx,
+      sql`select distinct on (s.channel_id, s.fingerprint) s.channel_id, s.fingerprint, s.customer_id, s.duplicate, c.customer_number
+            from unnest(${sql.param(check.map((k) => list[k]!.channel.id))}::uuid[], ${sql.param(check.map((k) => list[k]!.fp))}::text[]) as w(channel_id, fingerprint)
+            join channel_submissions s on s.channel_id = w.channel_id and s.fingerprint = w.fingerprint
+            left join customers c on c.id = s.customer_id
+           where s.received_at > now() - make_interval(secs => ${REPEAT_WINDOW_SECONDS})
+             and s.outcome in ('created', 'filled', 'renewed')
+           order by s.channel_id, s.fingerprint, s.received_at`,
+    );
+    for (const f of found) earlier.set(`${f.channel_id}:${f.fingerprint}`, f);
+  }
+
+  type Outcome = { k: number; outcome: SubmissionOutcome; customerId: string | null; duplicate: boolean; problems: FieldErrorSpec[] };
+  const outcomes: Outcome[] = [];
+  const dropFiles: string[] = [];
+  const candidates: number[] = [];
+  for (const k of take) {
+    const p = list[k]!;
+    const e = p.replay ? undefined : earlier.get(`${p.channel.id}:${p.fp}`);
+    if (e) {
+      // The same files arrived with the first copy.
+      if (p.filesOf) dropFiles.push(p.filesOf);
+      outcomes.push({ k, outcome: 'repeat', customerId: e.customer_id, duplicate: e.duplicate, problems: [] });
+      const reply = { id: e.customer_id, customerNumber: e.customer_number === null ? null : Number(e.customer_number), duplicate: e.duplicate };
+      done[k] = { submissionId: p.submissionId, outcome: 'repeat', reply, rejected: null };
+    } else if (!identifies(p.fields)) {
+      const refused = p.problems.length ? p.problems : [{ path: '', code: 'required' }];
+      outcomes.push({ k, outcome: 'rejected', customerId: null, duplicate: false, problems: refused });
+      done[k] = { submissionId: p.submissionId, outcome: 'rejected', reply: NO_REPLY, rejected: refused };
+    } else candidates.push(k);
+  }
+  if (dropFiles.length) await tx.execute(sql`delete from customer_files where submission_id = any(${sql.param(dropFiles)}::uuid[]) and customer_id is null`);
+
+  const interactionRows: Interaction[] = [];
+  const attach: { submission: string; customer: string }[] = [];
+  const notify: { k: number; customerId: string; outcome: SubmissionOutcome }[] = [];
+  const byTenant = new Map<string, number[]>();
+  for (const k of candidates) byTenant.set(list[k]!.channel.tenantId, [...(byTenant.get(list[k]!.channel.tenantId) ?? []), k]);
+
+  if (byTenant.size) {
+    // The tenant's number row, as createCustomer takes it: no card of these people can appear between the check and the insert.
+    const locked = await rows<{ id: string; default_branch: string | null }>(
+      tx,
+      sql`select t.id, (select b.id from branches b where b.tenant_id = t.id and b.is_default limit 1) as default_branch
+            from tenants t where t.id = any(${sql.param([...byTenant.keys()].sort())}::uuid[]) order by t.id for no key update of t`,
+    );
+    const defaultBranch = new Map(locked.map((r) => [r.id, r.default_branch]));
+    const names = new Map<string, string[]>();
+    const fileNames = async (submissionIds: string[]) => {
+      if (submissionIds.length === 0) return;
+      const found = await rows<{ submission_id: string; file_name: string }>(
+        tx,
+        sql`select submission_id, file_name from customer_files where submission_id = any(${sql.param(submissionIds)}::uuid[]) and customer_id is null order by created_at, id`,
+      );
+      for (const f of found) names.set(f.submission_id, [...(names.get(f.submission_id) ?? []), f.file_name]);
+    };
+    await fileNames([...new Set(candidates.map((k) => list[k]!.filesOf).filter((s): s is string => !!s))]);
+    const text = (p: Prepared) => submissionText(p.params, p.filesOf ? (names.get(p.filesOf) ?? []) : [], p.notes, p.problems, p.channel);
+
+    for (const [tenantId, ks] of byTenant) {
+      const defs = definitions.get(tenantId) ?? [];
+      const matches = await matchBatch(
+        tx,
+        tenantId,
+        ks.map((k) => list[k]!.keys),
+      );
+      const creates: number[] = [];
+      const fills: { k: number; target: DuplicateMatch }[] = [];
+      const targets = new Set<string>();
+      ks.forEach((k, j) => {
+        const found = matches.get(j) ?? [];
+        if (found.length === 0) creates.push(k);
+        else {
+          const target = pick(found);
+          // Two submissions that find one card: the later one fills it next round, as the earlier one left it.
+          if (targets.has(target.id)) deferred.push(k);
+          else {
+            targets.add(target.id);
+            fills.push({ k, target });
+          }
+        }
+      });
+
+      const cards = creates.map((k) => {
+        const p = list[k]!;
+        const card: CustomerFields = { ...p.fields };
+        if (!card.firstName && !card.lastName) card.lastName = NO_NAME;
+        if (!card.language && p.channel.language) card.language = p.channel.language as CustomerFields['language'];
+        const values = acceptable(card, null, p, defs);
+        return {
+          ...values,
+          custom: values.custom ?? {},
+          branchId: p.channel.branchId ?? defaultBranch.get(tenantId) ?? null,
+          status: 'new',
+          websiteLastToken: 'hot_lead',
+          createdBy: p.channel.name,
+          createdByUserId: null,
+        };
+      });
+      const made = await insertCustomers(tx, tenantId, cards);
+      creates.forEach((k, j) => {
+        const p = list[k]!;
+        const { id, customerNumber } = made[j]!;
+        if (p.notes.length) interactionRows.push({ tenant_id: tenantId, customer_id: id, type: 'note', subject: (NOTE[p.lang] ?? NOTE.en!)(p.channel.name), body: p.notes.join('\n'), created_by: p.channel.name });
+        outcomes.push({ k, outcome: 'created', customerId: id, duplicate: false, problems: p.problems });
+        done[k] = { submissionId: p.submissionId, outcome: 'created', reply: { id, customerNumber, duplicate: false }, rejected: null };
+        if (p.filesOf) attach.push({ submission: p.filesOf, customer: id });
+        notify.push({ k, customerId: id, outcome: 'created' });
+      });
+
+      if (fills.length) {
+        const current = (await tx
+          .select()
+          .from(customers)
+          .where(and(eq(customers.tenantId, tenantId), inArray(customers.id, fills.map((f) => f.target.id))))
+          .orderBy(customers.id)
+          .for('update')) as CustomerRow[];
+        const states = new Map(current.map((c) => [c.id, c]));
+        const changes: { id: string; values: CustomerValues }[] = [];
+        for (const { k, target } of fills) {
+          const p = list[k]!;
+          const state = states.get(target.id);
+          if (!state) {
+            deferred.push(k); // deleted since the match: next round decides again
+            continue;
+          }
+          const fill = emptyFieldsFilled(state, p.fields);
+          const values: CustomerValues = Object.keys(fill).length ? acceptable(fill, state, p, defs) : {};
+          // The status rules decide (status-rules.ts): Not interested → New; any other status stays.
+          const to = automaticMove(state.status as StatusId, 'lead_came_again');
+          const outcome: SubmissionOutcome = to === 'new' ? 'renewed' : 'filled';
+          if (to) {
+            values.status = to;
+            interactionRows.push({ tenant_id: tenantId, customer_id: state.id, type: 'system', subject: `status: ${state.status} → ${to}`, body: null, created_by: p.channel.name });
+          }
+          values.websiteLastToken = outcome === 'renewed' ? 'renewed' : 'hot_lead';
+          changes.push({ id: state.id, values });
+          interactionRows.push({ tenant_id: tenantId, customer_id: state.id, type: 'alert', subject: (ALERT[p.lang] ?? ALERT.en!)(p.channel.name), body: text(p), created_by: p.channel.name });
+          outcomes.push({ k, outcome, customerId: state.id, duplicate: true, problems: p.problems });
+          done[k] = { submissionId: p.submissionId, outcome, reply: { id: state.id, customerNumber: target.customerNumber, duplicate: true }, rejected: null };
+          if (p.filesOf) attach.push({ submission: p.filesOf, customer: state.id });
+          notify.push({ k, customerId: state.id, outcome });
+        }
+        await updateCustomers(tx, tenantId, changes);
+      }
+    }
+  }
+
+  if (interactionRows.length) {
+    await tx.execute(
+      sql`insert into interactions (tenant_id, customer_id, type, subject, body, created_by)
+          select t.tenant_id, t.customer_id, t.type, t.subject, t.body, t.created_by
+            from jsonb_to_recordset(${JSON.stringify(interactionRows)}::jsonb)
+                 as t(tenant_id uuid, customer_id uuid, type text, subject text, body text, created_by text)`,
+    );
+  }
+  if (attach.length) {
+    await tx.execute(
+      sql`update customer_files f set customer_id = t.customer
+            from unnest(${sql.param(attach.map((a) => a.submission))}::uuid[], ${sql.param(attach.map((a) => a.customer))}::uuid[]) as t(submission, customer)
+           where f.submission_id = t.submission and f.customer_id is null`,
+    );
+  }
+  if (outcomes.length) {
+    const finished = outcomes.map((o) => ({ id: list[o.k]!.submissionId, outcome: o.outcome, customer_id: o.customerId, duplicate: o.duplicate, problems: o.problems }));
+    await tx.execute(
+      sql`update channel_submissions s set outcome = t.outcome, customer_id = t.customer_id, duplicate = t.duplicate, problems = t.problems
+            from jsonb_to_recordset(${JSON.stringify(finished)}::jsonb) as t(id uuid, outcome text, customer_id uuid, duplicate boolean, problems jsonb)
+           where s.id = t.id`,
+    );
+  }
+  for (const n of notify) {
+    const p = list[n.k]!;
+    if (!p.channel.notifyEmails.length) continue;
+    await enqueueNotification(tx, {
+      tenantId: p.channel.tenantId,
+      customerId: n.customerId,
+      templateKey: NEW_LEAD_TEMPLATE,
+      addresses: p.channel.notifyEmails,
+      language: p.lang,
+      source: { channelId: p.channel.id, submissionId: p.submissionId, outcome: n.outcome },
+    });
+  }
+  return { done, deferred };
+}
+
+async function tenantsOf(db: Db, ids: string[]): Promise<Map<string, TenantRow>> {
+  const found = await db.select().from(tenants).where(inArray(tenants.id, [...new Set(ids)]));
+  return new Map(found.map((t) => [t.id, t]));
+}
+
+/** Submissions from the outside, as they come: honeypot, log, then processing. */
+export async function receiveMany(db: Db, batch: { channel: ChannelRow; incoming: Incoming }[]): Promise<Settled<IntakeResult>[]> {
+  const tenantRows = await tenantsOf(
+    db,
+    batch.map((b) => b.channel.tenantId),
+  );
+  const entries = batch.map(({ channel, incoming }) => {
+    const tenant = tenantRows.get(channel.tenantId);
+    if (!tenant) throw new AppError('not_found', 'not_found.channel');
+    const fp = fingerprint(channel, incoming.params, incoming.files, tenant.defaultRegion);
+    // A filled honeypot: accepted silently (the sender, a bot, is told nothing); nothing is created.
+    const spam = channel.honeypotField ? valuesOf(incoming.params, channel.honeypotField).length > 0 : false;
+    return { channel, incoming, tenant, fp, outcome: spam ? ('spam' as const) : ('received' as const) };
+  });
+  const ids = await logSubmissions(db, entries);
+  const results: Settled<IntakeResult>[] = new Array(batch.length);
+  const pending: Logged[] = [];
+  const at: number[] = [];
+  entries.forEach((e, i) => {
+    if (e.outcome === 'spam') results[i] = { ok: true, value: { submissionId: ids[i]!, outcome: 'spam', reply: NO_REPLY, rejected: null } };
+    else {
+      pending.push({ channel: e.channel, tenant: e.tenant, submissionId: ids[i]!, params: e.incoming.params, fp: e.fp, replay: false, filesOf: e.incoming.files.length ? ids[i]! : null });
+      at.push(i);
+    }
+  });
+  const processed = await processLogged(db, pending);
+  processed.forEach((r, j) => (results[at[j]!] = r));
+  return results;
+}
+
+/**
+ * The port's intake for one server process: concurrent submissions are received together
+ * (group commit, jobs/batcher.ts), so a burst costs a few statements per batch, not per lead.
+ */
+export class Intake {
+  private readonly batcher: Batcher<{ channel: ChannelRow; incoming: Incoming }, IntakeResult>;
+
+  constructor(db: Db, opts: { maxBatch?: number } = {}) {
+    this.batcher = new Batcher((batch) => receiveMany(db, batch), { maxBatch: opts.maxBatch ?? 200 });
+  }
+
+  receive(channel: ChannelRow, incoming: Incoming): Promise<IntakeResult> {
+    return this.batcher.submit({ channel, incoming });
+  }
 }
 
 /** An admin's replay of a logged submission: a new log row pointing at it, processed as if it came now. */
@@ -486,7 +694,11 @@ export async function replay(db: Db, channel: ChannelRow, originalId: string): P
     .from(channelSubmissions)
     .where(and(eq(channelSubmissions.tenantId, channel.tenantId), eq(channelSubmissions.channelId, channel.id), eq(channelSubmissions.id, originalId)));
   if (!orig) throw new AppError('not_found', 'not_found.submission');
+  const tenant = (await tenantsOf(db, [channel.tenantId])).get(channel.tenantId);
+  if (!tenant) throw new AppError('not_found', 'not_found.channel');
   const incoming: Incoming = { params: orig.params, files: [], ip: orig.ip, origin: orig.origin, userAgent: orig.userAgent, contentType: orig.contentType };
-  const submissionId = await logSubmission(db, channel, incoming, orig.fingerprint, { replayOf: orig.id });
-  return processSubmission(db, channel, await tenantOf(db, channel), submissionId, orig.params, orig.fingerprint, { replay: true, filesOf: orig.id });
+  const [submissionId] = await logSubmissions(db, [{ channel, incoming, fp: orig.fingerprint, outcome: 'received', replayOf: orig.id }]);
+  const [result] = await processLogged(db, [{ channel, tenant, submissionId: submissionId!, params: orig.params, fp: orig.fingerprint, replay: true, filesOf: orig.id }]);
+  if (!result!.ok) throw result!.error;
+  return result!.value;
 }

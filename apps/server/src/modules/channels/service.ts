@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { CUSTOM_TARGET, DEFAULT_CHANNEL_FILE_BYTES, type Channel, type ChannelCreate, type ChannelPatch } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { AppError, invalid, type FieldErrorSpec } from '../../http/errors.js';
@@ -181,8 +181,12 @@ export async function deleteChannel(db: Db, tenantId: string, id: string): Promi
 }
 
 export async function channelBySlug(db: Db, slug: string): Promise<ChannelRow | null> {
-  const [row] = await db.select().from(channels).where(eq(channels.slug, slug));
-  return row ?? null;
+  return (await channelsBySlug(db, [slug])).get(slug) ?? null;
+}
+
+export async function channelsBySlug(db: Db, slugs: string[]): Promise<Map<string, ChannelRow>> {
+  const found = await db.select().from(channels).where(inArray(channels.slug, [...new Set(slugs)]));
+  return new Map(found.map((c) => [c.slug, c]));
 }
 
 export async function channelOfTenant(db: Db, tenantId: string, id: string): Promise<ChannelRow> {

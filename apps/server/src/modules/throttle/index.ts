@@ -4,16 +4,37 @@ import { rateCounters } from './tables.js';
 
 /** Counts one hit on `key` in a window of `windowSeconds`; returns the hits in the current window. */
 export async function hit(db: Db, key: string, windowSeconds: number): Promise<number> {
+  return (await hitMany(db, [key], windowSeconds))[0]!;
+}
+
+/**
+ * Counts many hits at once (a key may come several times), in one statement: returns, for each
+ * hit in order, the hits in its key's current window up to and including it — as if they had
+ * been counted one by one.
+ */
+export async function hitMany(db: Db, keys: string[], windowSeconds: number): Promise<number[]> {
+  if (keys.length === 0) return [];
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  // In key order, so two processes counting the same keys lock their rows in one order.
+  const distinct = [...counts.keys()].sort();
   const expired = sql`rate_counters.window_start < now() - make_interval(secs => ${windowSeconds})`;
-  const [row] = await rows<{ hits: number }>(
+  const found = await rows<{ key: string; hits: number }>(
     db,
-    sql`insert into rate_counters (key, window_start, hits) values (${key}, now(), 1)
+    sql`insert into rate_counters (key, window_start, hits)
+        select t.key, now(), t.n from unnest(${sql.param(distinct)}::text[], ${sql.param(distinct.map((k) => counts.get(k)!))}::int[]) as t(key, n)
         on conflict (key) do update set
-          hits = case when ${expired} then 1 else rate_counters.hits + 1 end,
+          hits = case when ${expired} then excluded.hits else rate_counters.hits + excluded.hits end,
           window_start = case when ${expired} then now() else rate_counters.window_start end
-        returning hits`,
+        returning key, hits`,
   );
-  return row?.hits ?? 1;
+  const after = new Map(found.map((f) => [f.key, Number(f.hits)]));
+  const seen = new Map<string, number>();
+  return keys.map((k) => {
+    const nth = (seen.get(k) ?? 0) + 1;
+    seen.set(k, nth);
+    return (after.get(k) ?? counts.get(k)!) - counts.get(k)! + nth;
+  });
 }
 
 /** Hits in the current window for each key (0 when none or expired). */
