@@ -52,10 +52,15 @@ function cellValue(v: unknown): Cell {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date) return v;
   if (typeof v === 'object') {
-    const o = v as { richText?: { text: string }[]; text?: string; result?: unknown; hyperlink?: string };
-    if (o.richText) return o.richText.map((r) => r.text).join('');
-    if (o.text !== undefined) return String(o.text);
+    const o = v as { richText?: { text: string }[]; text?: unknown; result?: unknown; formula?: string; error?: string; sharedString?: number };
+    if (o.richText) return o.richText.map((r) => r.text ?? '').join('');
+    if (o.text !== undefined) return cellValue(o.text);
     if (o.result !== undefined) return cellValue(o.result);
+    if (o.formula !== undefined) return null; // a formula never calculated: no value
+    if (o.error !== undefined) return String(o.error); // #N/A, #REF! …
+    // A text cell whose shared string was never read (the table missing from the file): refuse
+    // the file rather than read every such cell as "[object Object]".
+    if (o.sharedString !== undefined) throw new Error(`the shared string ${o.sharedString} is missing from the file`);
   }
   return String(v);
 }

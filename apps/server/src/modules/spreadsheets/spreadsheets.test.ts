@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { PassThrough, Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { neutralize, readXlsxRows, writeXlsx, type Cell } from './index.js';
 import { HEBREW_FIRST, HEBREW_LAST, rng } from '../demo/builders.js';
@@ -45,4 +48,48 @@ describe('spreadsheets', () => {
     expect(back[1]).toEqual(['\'=HYPERLINK("http://evil")']);
     expect(back[2]).toEqual([5]);
   });
+});
+
+describe('streaming reader: the entries after a large sheet', () => {
+  /** An .xlsx as Excel lays it out: the sheet first, its shared strings (and xl/workbook.xml) after it. */
+  async function excelLikeFile(rows: number): Promise<Buffer> {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('לקוחות');
+    sheet.addRow(['שם', 'טלפון', 'עיר']);
+    const cities = ['תל אביב', 'ירושלים', 'חיפה'];
+    for (let i = 0; i < rows; i++) sheet.addRow([`לקוח ${i % 7}`, 500_000_000 + i, cities[i % 3]]);
+    return Buffer.from(await workbook.xlsx.writeBuffer());
+  }
+
+  it('hands over every zip entry even when the consumer is slow (unzipper ends early; the cause of "[object Object]" cells)', async () => {
+    const file = await excelLikeFile(20_000);
+    const require = createRequire(import.meta.url);
+    const unzip = require('unzipper') as { Parse(o: object): NodeJS.ReadWriteStream };
+    const iterateZip = require('exceljs/lib/utils/iterate-zip') as (zip: NodeJS.ReadWriteStream) => AsyncIterable<{ path: string; autodrain(): void; pipe<T extends NodeJS.WritableStream>(w: T): T }>;
+    const zip = unzip.Parse({ forceStream: true });
+    Readable.from([file]).pipe(zip);
+    const seen: string[] = [];
+    for await (const entry of iterateZip(zip)) {
+      seen.push(entry.path);
+      if (entry.path === 'xl/worksheets/sheet1.xml') {
+        // Busy with the sheet (as exceljs is, spooling it to a temporary file) while unzipper reads on to the end.
+        await finished(entry.pipe(new PassThrough()).resume());
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      entry.autodrain();
+    }
+    expect(seen.indexOf('xl/sharedStrings.xml')).toBeGreaterThan(seen.indexOf('xl/worksheets/sheet1.xml'));
+    expect(seen).toContain('xl/workbook.xml');
+  });
+
+  it('reads a file whose shared strings come after a sheet of more than 2 MB, streamed', async () => {
+    const file = await excelLikeFile(150_000);
+    expect(file.length).toBeGreaterThan(2 * 1024 * 1024);
+    const back: Cell[][] = [];
+    for await (const row of readXlsxRows(Readable.from([file]))) back.push(row.values);
+    expect(back[0]).toEqual(['שם', 'טלפון', 'עיר']);
+    expect(back).toHaveLength(150_001);
+    expect(back[150_000]).toEqual(['לקוח 3', 500_149_999, 'חיפה']);
+    expect(back.flat().some((v) => typeof v === 'string' && v.includes('[object'))).toBe(false);
+  }, 60_000);
 });
