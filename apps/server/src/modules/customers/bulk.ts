@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Db } from '../../db/client.js';
+import { copyRows, uuidv7, type CopyValue } from '../../db/copy.js';
 import { reserveCustomerNumbers } from '../tenants/service.js';
 import type { CustomerValues } from './card.js';
 
@@ -17,10 +18,20 @@ type Column = keyof typeof COLUMNS;
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/** What a column holds when a card leaves it out (the table's defaults; COPY takes a value for every row). */
+const DEFAULTS: Partial<Record<Column, () => unknown>> = {
+  status: () => 'new',
+  custom: () => ({}),
+  phones: () => [],
+  emails: () => [],
+  phones_norm: () => [],
+  emails_norm: () => [],
+};
+
 /**
- * Inserts many prepared cards in one statement (the batch travels as one JSON parameter and is
- * unpacked by jsonb_to_recordset), numbering them in order. Values must already be validated and
- * normalised (card.ts). Returns the new ids and numbers in input order.
+ * Inserts many prepared cards with one COPY, numbering them in order (ids are time-ordered
+ * UUIDs made here, so nothing needs to come back from the database). Values must already be
+ * validated and normalised (card.ts). Returns the new ids and numbers in input order.
  */
 export async function insertCustomers(
   tx: Db,
@@ -29,34 +40,35 @@ export async function insertCustomers(
 ): Promise<{ id: string; customerNumber: number }[]> {
   if (cards.length === 0) return [];
   const first = await reserveCustomerNumbers(tx, tenantId, cards.length);
-  const batch = cards.map((card, i) => {
-    const row: Record<string, unknown> = { n: first + i };
-    for (const [k, v] of Object.entries(card)) if (v !== undefined) row[snake(k)] = v instanceof Date ? v.toISOString() : v;
+  // Only the columns some card sets; the others keep the table's defaults.
+  const used = new Set<Column>();
+  const rowsOf = cards.map((card) => {
+    const row: Partial<Record<Column, unknown>> = {};
+    for (const k in card) {
+      const v = (card as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      const c = snake(k) as Column;
+      if (!(c in COLUMNS)) continue;
+      row[c] = v;
+      used.add(c);
+    }
     return row;
   });
-  const names = Object.keys(COLUMNS) as Column[];
-  const defs = sql.raw(['n bigint', ...names.map((c) => `${c} ${COLUMNS[c]}`)].join(', '));
-  const cols = sql.raw(names.join(', '));
-  const values = sql.raw(
-    names
-      .map((c) =>
-        c === 'status' ? `coalesce(t.status, 'new')`
-        : c === 'custom' ? `coalesce(t.custom, '{}'::jsonb)`
-        : c === 'created_at' ? `coalesce(t.created_at, now())`
-        : ['phones', 'emails', 'phones_norm', 'emails_norm'].includes(c) ? `coalesce(t.${c}, '{}')`
-        : `t.${c}`,
-      )
-      .join(', '),
-  );
-  const inserted = await rows<{ id: string; customer_number: number }>(
+  const names = (Object.keys(COLUMNS) as Column[]).filter((c) => used.has(c));
+  const now = new Date();
+  const made = cards.map((_, i) => ({ id: uuidv7(), customerNumber: first + i }));
+  await copyRows(
     tx,
-    sql`insert into customers (tenant_id, customer_number, ${cols})
-        select ${tenantId}::uuid, t.n, ${values}
-          from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as t(${defs})
-         order by t.n
-        returning id, customer_number`,
+    'customers',
+    ['id', 'tenant_id', 'customer_number', ...names],
+    rowsOf.map((row, i) => [
+      made[i]!.id,
+      tenantId,
+      made[i]!.customerNumber,
+      ...names.map((c) => (row[c] ?? (c === 'created_at' ? now : DEFAULTS[c]?.()) ?? null) as CopyValue),
+    ]),
   );
-  return inserted.map((r) => ({ id: r.id, customerNumber: Number(r.customer_number) })).sort((a, b) => a.customerNumber - b.customerNumber);
+  return made;
 }
 
 /** Columns a bulk update may set (not the creation stamps). */

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { DuplicateMatch, ImportOutcome, ImportPolicy, ImportRowAction, StatusId } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
+import { copyRows } from '../../db/copy.js';
 import { insertCustomers, updateCustomers } from '../customers/bulk.js';
 import { cardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
 import { automaticMove } from '../customers/status-rules.js';
@@ -24,6 +25,36 @@ export interface EngineContext extends RowContext {
   overrides: Record<string, ImportRowAction>;
   allowDuplicates: boolean;
   defaultBranchId: string | null;
+  /**
+   * The cards this import created, when the run saw every one of them being made (it started
+   * at the file's first row): "created here" is then answered from memory instead of a query.
+   */
+  created?: CreatedCards;
+}
+
+/**
+ * The cards an import run created, as the numbered spans each batch reserved (customer numbers
+ * first … first + n − 1, in row order): which row made a given customer number. 4 bytes a card.
+ */
+export class CreatedCards {
+  private readonly spans: { first: number; rows: Int32Array }[] = [];
+  add(first: number, rows: number[]): void {
+    if (rows.length) this.spans.push({ first, rows: Int32Array.from(rows) });
+  }
+  /** The row that created customer `number`, if this run created it. */
+  rowOf(number: number): number | undefined {
+    const { spans } = this;
+    let lo = 0;
+    let hi = spans.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = spans[mid]!;
+      if (number < s.first) hi = mid - 1;
+      else if (number >= s.first + s.rows.length) lo = mid + 1;
+      else return s.rows[number - s.first];
+    }
+    return undefined;
+  }
 }
 
 export interface RowDecision {
@@ -59,7 +90,14 @@ export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[],
   // Cards this import created in an earlier batch are in-file duplicates, not existing customers.
   const createdHere = new Map<string, number>();
   const matchedIds = [...new Set([...matchByRow.values()].flat().map((m) => m.id))];
-  if (ctx.importId && matchedIds.length) {
+  if (ctx.importId && ctx.created) {
+    for (const list of matchByRow.values()) {
+      for (const m of list) {
+        const row = ctx.created.rowOf(m.customerNumber);
+        if (row !== undefined) createdHere.set(m.id, row);
+      }
+    }
+  } else if (ctx.importId && matchedIds.length) {
     const found = await rows<{ customer_id: string; row_number: number }>(
       tx,
       sql`select customer_id, row_number from import_rows
@@ -186,6 +224,7 @@ export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[],
     decision.customerId = made[i]!.id;
     decision.customerNumber = made[i]!.customerNumber;
   });
+  if (made.length) ctx.created?.add(made[0]!.customerNumber, creates.map((c) => c.row.row));
   await updateCustomers(
     tx,
     ctx.tenantId,
@@ -209,25 +248,27 @@ function skip(d: RowDecision, reason: string, params?: Record<string, string | n
   if (params) d.reasonParams = params;
 }
 
-/** The rows' outcomes, in one statement (a row redone after a takeover replaces its record). */
+/** The rows' outcomes, with one COPY (a row redone after a takeover replaces its record: the batch's rows are cleared first). */
 async function recordRows(tx: Db, importId: string, decisions: RowDecision[]): Promise<void> {
   if (decisions.length === 0) return;
-  const batch = decisions.map((d) => ({
-    row_number: d.row,
-    outcome: d.outcome,
-    customer_id: d.customerId,
-    customer_number: d.customerNumber,
-    name: d.name,
-    reason: d.reason,
-    problems: d.problems.length ? d.problems : d.reasonParams ? [{ column: null, field: null, code: d.reason, params: d.reasonParams }] : null,
-    previous: d.previous,
-  }));
-  await tx.execute(
-    sql`insert into import_rows (import_id, row_number, outcome, customer_id, customer_number, name, reason, problems, previous)
-        select ${importId}::uuid, t.row_number, t.outcome, t.customer_id, t.customer_number, t.name, t.reason, t.problems, t.previous
-          from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
-               as t(row_number int, outcome text, customer_id uuid, customer_number int, name text, reason text, problems jsonb, previous jsonb)
-        on conflict (import_id, row_number) do update set outcome = excluded.outcome, customer_id = excluded.customer_id,
-           customer_number = excluded.customer_number, name = excluded.name, reason = excluded.reason, problems = excluded.problems, previous = excluded.previous`,
+  const first = decisions[0]!.row;
+  const last = decisions[decisions.length - 1]!.row;
+  await tx.execute(sql`delete from import_rows where import_id = ${importId} and row_number between ${Math.min(first, last)} and ${Math.max(first, last)}`);
+  await copyRows(
+    tx,
+    'import_rows',
+    ['import_id', 'row_number', 'outcome', 'customer_id', 'customer_number', 'name', 'reason', 'problems', 'previous'],
+    decisions.map((d) => [
+      importId,
+      d.row,
+      d.outcome,
+      d.customerId,
+      d.customerNumber,
+      d.name,
+      d.reason,
+      // jsonb columns: JSON text (an array given as such would be written as a text[] literal).
+      d.problems.length ? JSON.stringify(d.problems) : d.reasonParams ? JSON.stringify([{ column: null, field: null, code: d.reason, params: d.reasonParams }]) : null,
+      d.previous && JSON.stringify(d.previous),
+    ]),
   );
 }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { PollLoop } from '../../jobs/poll-loop.js';
 import type { ImportPolicy, ImportRowAction } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
-import { runBatch, type EngineContext } from './engine.js';
+import { CreatedCards, runBatch, type EngineContext } from './engine.js';
 import { NotASpreadsheet, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
 import { bindMapping, prepareRow, type BoundMapping, type PreparedRow } from './rows.js';
 import { importEvents, rowContext } from './service.js';
@@ -204,6 +204,8 @@ export class ImportRunner {
       userId: job.userId,
       policy: job.policy,
       overrides: job.overrides,
+      // A run from the first row sees every card the import creates; a resumed one asks the database.
+      created: job.cursor === 0 ? new CreatedCards() : undefined,
     };
     let read = 0;
     const table = storedTable(db, job.id, job, (n) => (read += n));
