@@ -32,6 +32,7 @@ import { openBenchDatabase } from './database.js';
  *   BENCH_PORT_CONCURRENCY   requests in flight (32)
  *   BENCH_PORT_SECONDS       how long the load runs (15)
  *   BENCH_REUSE=1            reuse (and keep) the loaded database
+ *   BENCH_PORT_PROFILE=DIR   write the server's CPU profile (.cpuprofile) into DIR
  */
 const env = process.env;
 const url = env.BENCH_DATABASE_URL || undefined;
@@ -92,7 +93,7 @@ if (parts.includes('port')) {
   if (database.kind === 'pglite') await database.close();
 
   const port = await freePort();
-  const server = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts', 'serve'], {
+  const server = spawn(process.execPath, [...(env.BENCH_PORT_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_PORT_PROFILE}`] : []), '--import', 'tsx', 'apps/server/src/main.ts', 'serve'], {
     cwd: root,
     env: { ...process.env, ...bench.serverEnv, PORT: String(port), HOST: '127.0.0.1', KESHER_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],

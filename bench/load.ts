@@ -20,12 +20,14 @@ const target = new URL(url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 const FIRST = ['דנה', 'משה', 'יעל', 'אבי', 'נועה', 'Dana', 'Moshe', 'Noa'];
 const LAST = ['לוי', 'כהן', 'מזרחי', 'פרץ', 'ביטון', 'Levi', 'Cohen'];
+// New leads must be new on every run: numbers from a random start (a few collide with the base, as in life).
+const start = Math.floor(Math.random() * 9_000_000);
 let seq = 0;
 
 function lead(): string {
   const n = seq++;
   const existing = known.length && n % 5 === 0 ? known[n % known.length]! : null;
-  const phone = existing ?? `05${2 + (n % 7)}-${String(1_000_000 + ((n * 7919) % 9_000_000)).slice(0, 7)}`;
+  const phone = existing ?? `05${2 + (n % 7)}-${String(1_000_000 + ((start + n * 7919) % 9_000_000)).slice(0, 7)}`;
   const params = new URLSearchParams({
     name: `${FIRST[n % FIRST.length]} ${LAST[(n >> 3) % LAST.length]} ${n}`,
     phone,

@@ -73,12 +73,21 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
   const client = await PGlite.create({ dataDir: dir, extensions: { pg_trgm } });
   const db = drizzle(client, { schema }) as unknown as Db;
+  singleConnection.add(db);
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   await migrate(drizzle(client), { migrationsFolder, migrationsSchema: 'public' });
   return { db, kind: 'pglite', close: () => client.close() };
 }
 
 /** Rows of a raw SQL query, the same on both drivers. */
+const singleConnection = new WeakSet<Db>();
+
+/**
+ * Whether the database has one connection (embedded PGlite): a statement outside an open
+ * transaction waits for it to end, so work must not wait on such a statement from inside one.
+ */
+export const hasOneConnection = (db: Db): boolean => singleConnection.has(db);
+
 export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };
   return result.rows;

@@ -235,8 +235,9 @@ describe('many leads at once (group commit)', () => {
   // One batch for certain (embedded PGlite answers so fast that HTTP requests seldom overlap).
   const asOneBatch: Deliver = async (ch, bodies) => {
     const row = await channelOfTenant(t.db, t.fx.tenantId, ch.id);
+    const tenant = { defaultRegion: 'IL', defaultLanguage: 'he' };
     const incoming = (params: Record<string, string>) => ({ params, files: [], ip: '203.0.113.9', origin: null, userAgent: null, contentType: 'application/json' });
-    const settled = await receiveMany(t.db, bodies.map((b) => ({ channel: row, incoming: incoming(b) })));
+    const settled = await receiveMany(t.db, bodies.map((b) => ({ channel: row, tenant, incoming: incoming(b) })));
     return settled.map((r) => (r.ok ? { status: 200, body: r.value.reply } : { status: 500, body: String(r.error) }));
   };
 

@@ -4,9 +4,9 @@ import {
   CUSTOM_TARGET, customerFields, isEmail, isValidIsraeliId, type CustomerFields, type CustomFieldDefinition, type DuplicateMatch,
   type IntakeReply, type StatusId, type SubmissionOutcome,
 } from '@kesher/contracts';
-import { rows, type Db } from '../../db/client.js';
+import { hasOneConnection, rows, type Db } from '../../db/client.js';
 import { AppError, type FieldErrorSpec } from '../../http/errors.js';
-import { Batcher, type Settled } from '../../jobs/batcher.js';
+import { Batcher, settled, type Settled } from '../../jobs/batcher.js';
 import { insertCustomers, updateCustomers } from '../customers/bulk.js';
 import { cardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
 import { normalizeEmail, normalizeIdNumber, normalizePhone } from '../customers/normalize.js';
@@ -224,6 +224,8 @@ export function fingerprint(channel: Pick<ChannelRow, 'id' | 'mapping' | 'honeyp
 // ---- the log ----
 
 interface LogEntry {
+  /** Made by the caller, so a submission can be processed while its log row is being written. */
+  id: string;
   channel: ChannelRow;
   incoming: Incoming;
   fp: string;
@@ -232,33 +234,35 @@ interface LogEntry {
 }
 
 /**
- * Writes submissions to their channels' logs as they came (and their files), before anything
- * else: one statement for the batch (ids made here, so each entry knows its row), one for files.
+ * Writes submissions to their channels' logs as they came (and their files): one statement for
+ * the batch, one for files. Committed on its own: a submission whose processing fails stays logged.
  */
-export async function logSubmissions(db: Db, entries: LogEntry[]): Promise<string[]> {
-  if (entries.length === 0) return [];
-  const ids = entries.map(() => randomUUID());
-  await db.insert(channelSubmissions).values(
-    entries.map((e, i) => ({
-      id: ids[i]!,
-      tenantId: e.channel.tenantId,
-      channelId: e.channel.id,
-      // Per row, so a batch's submissions keep the order they came in.
-      receivedAt: sql`clock_timestamp()`,
-      ip: e.incoming.ip,
-      origin: e.incoming.origin,
-      userAgent: e.incoming.userAgent?.slice(0, 500) ?? null,
-      contentType: e.incoming.contentType?.slice(0, 200) ?? null,
-      params: e.incoming.params,
-      fingerprint: e.fp,
-      outcome: e.outcome,
-      replayOf: e.replayOf ?? null,
-    })),
+export async function logSubmissions(db: Db, entries: LogEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const batch = entries.map((e) => ({
+    id: e.id,
+    tenant_id: e.channel.tenantId,
+    channel_id: e.channel.id,
+    ip: e.incoming.ip,
+    origin: e.incoming.origin,
+    user_agent: e.incoming.userAgent?.slice(0, 500) ?? null,
+    content_type: e.incoming.contentType?.slice(0, 200) ?? null,
+    params: e.incoming.params,
+    fingerprint: e.fp,
+    outcome: e.outcome,
+    replay_of: e.replayOf ?? null,
+  }));
+  // received_at per row (clock_timestamp), so a batch's submissions keep the order they came in.
+  await db.execute(
+    sql`insert into channel_submissions (id, tenant_id, channel_id, received_at, ip, origin, user_agent, content_type, params, fingerprint, outcome, replay_of)
+        select t.id, t.tenant_id, t.channel_id, clock_timestamp(), t.ip, t.origin, t.user_agent, t.content_type, t.params, t.fingerprint, t.outcome, t.replay_of
+          from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
+               as t(id uuid, tenant_id uuid, channel_id uuid, ip text, origin text, user_agent text, content_type text, params jsonb, fingerprint text, outcome text, replay_of uuid)`,
   );
-  const files = entries.flatMap((e, i) =>
+  const files = entries.flatMap((e) =>
     e.incoming.files.map((f) => ({
       tenantId: e.channel.tenantId,
-      submissionId: ids[i]!,
+      submissionId: e.id,
       field: f.field.slice(0, 200),
       fileName: f.fileName.slice(0, 300) || 'file',
       contentType: f.contentType.slice(0, 200) || 'application/octet-stream',
@@ -268,7 +272,6 @@ export async function logSubmissions(db: Db, entries: LogEntry[]): Promise<strin
     })),
   );
   if (files.length) await db.insert(customerFiles).values(files);
-  return ids;
 }
 
 // ---- processing ----
@@ -298,12 +301,13 @@ function pick(matches: DuplicateMatch[]): DuplicateMatch {
   return [...matches].sort((a, b) => b.matchedOn.length - a.matchedOn.length || a.customerNumber - b.customerNumber)[0]!;
 }
 
-export type TenantRow = typeof tenants.$inferSelect;
+/** What the intake needs of the channel's tenant (read with the channel: service.ts channelsForIntake). */
+export type IntakeTenant = Pick<typeof tenants.$inferSelect, 'defaultRegion' | 'defaultLanguage'>;
 
 /** A logged submission waiting to be processed. */
 export interface Logged {
   channel: ChannelRow;
-  tenant: TenantRow;
+  tenant: IntakeTenant;
   submissionId: string;
   params: Params;
   fp: string;
@@ -370,7 +374,7 @@ interface Interaction {
  * one waits for the next round, where it finds what the earlier one did. If a round fails, each
  * of its submissions is processed alone, so one bad submission fails only itself.
  */
-export async function processLogged(db: Db, items: Logged[]): Promise<Settled<IntakeResult>[]> {
+export async function processLogged(db: Db, items: Logged[], logged: Promise<void> = Promise.resolve()): Promise<Settled<IntakeResult>[]> {
   const definitions = new Map<string, CustomFieldDefinition[]>();
   for (const tenantId of new Set(items.filter((it) => Object.values(it.channel.mapping).some((t) => CUSTOM_TARGET.test(t))).map((it) => it.channel.tenantId))) {
     definitions.set(tenantId, await listDefinitions(db, tenantId));
@@ -394,7 +398,7 @@ export async function processLogged(db: Db, items: Logged[]): Promise<Settled<In
   while (todo.length) {
     const round = todo;
     try {
-      const { done, deferred } = await db.transaction((tx) => processRound(tx, round.map((i) => prepared[i]!), definitions));
+      const { done, deferred } = await db.transaction((tx) => processRound(tx, round.map((i) => prepared[i]!), definitions, logged));
       round.forEach((i, k) => {
         const r = done[k];
         if (r) results[i] = { ok: true, value: r };
@@ -408,7 +412,7 @@ export async function processLogged(db: Db, items: Logged[]): Promise<Settled<In
         // Alone, each submission either goes through or fails by itself.
         for (const i of round) {
           try {
-            const { done } = await db.transaction((tx) => processRound(tx, [prepared[i]!], definitions));
+            const { done } = await db.transaction((tx) => processRound(tx, [prepared[i]!], definitions, logged));
             results[i] = { ok: true, value: done[0]! };
           } catch (err) {
             results[i] = { ok: false, error: err };
@@ -426,6 +430,7 @@ async function processRound(
   tx: Db,
   listIn: Prepared[],
   definitions: Map<string, CustomFieldDefinition[]>,
+  logged: Promise<void>,
 ): Promise<{ done: (IntakeResult | undefined)[]; deferred: number[] }> {
   // Problems found in this round stay with it (a round that fails is redone).
   const list = listIn.map((p) => ({ ...p, problems: [...p.problems] }));
@@ -441,9 +446,16 @@ async function processRound(
       take.push(k);
     }
   });
-  // The same submission arriving at two servers at once: the second waits here, then sees the first.
-  const locks = [...new Set(take.map((k) => `${list[k]!.channel.id}:${list[k]!.fp}`))].sort();
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${sql.param(locks)}::text[]) as k`);
+  // The tenant's number row, as createCustomer takes it: a tenant's intake rounds (from every
+  // server process) and its new cards go one at a time, so the repeat check and the duplicate
+  // check below see everything committed before, and no card of these people appears meanwhile.
+  const locked = await rows<{ id: string; default_branch: string | null }>(
+    tx,
+    sql`select t.id, (select b.id from branches b where b.tenant_id = t.id and b.is_default limit 1) as default_branch
+          from tenants t where t.id = any(${sql.param([...new Set(take.map((k) => list[k]!.channel.tenantId))].sort())}::uuid[])
+         order by t.id for no key update of t`,
+  );
+  const defaultBranch = new Map(locked.map((r) => [r.id, r.default_branch]));
 
   // The same submission within 5 minutes counts once (not for a replay).
   const check = take.filter((k) => !list[k]!.replay);
@@ -481,7 +493,6 @@ async function processRound(
       done[k] = { submissionId: p.submissionId, outcome: 'rejected', reply: NO_REPLY, rejected: refused };
     } else candidates.push(k);
   }
-  if (dropFiles.length) await tx.execute(sql`delete from customer_files where submission_id = any(${sql.param(dropFiles)}::uuid[]) and customer_id is null`);
 
   const interactionRows: Interaction[] = [];
   const attach: { submission: string; customer: string }[] = [];
@@ -490,13 +501,6 @@ async function processRound(
   for (const k of candidates) byTenant.set(list[k]!.channel.tenantId, [...(byTenant.get(list[k]!.channel.tenantId) ?? []), k]);
 
   if (byTenant.size) {
-    // The tenant's number row, as createCustomer takes it: no card of these people can appear between the check and the insert.
-    const locked = await rows<{ id: string; default_branch: string | null }>(
-      tx,
-      sql`select t.id, (select b.id from branches b where b.tenant_id = t.id and b.is_default limit 1) as default_branch
-            from tenants t where t.id = any(${sql.param([...byTenant.keys()].sort())}::uuid[]) order by t.id for no key update of t`,
-    );
-    const defaultBranch = new Map(locked.map((r) => [r.id, r.default_branch]));
     const names = new Map<string, string[]>();
     const fileNames = async (submissionIds: string[]) => {
       if (submissionIds.length === 0) return;
@@ -598,29 +602,27 @@ async function processRound(
     }
   }
 
-  if (interactionRows.length) {
-    await tx.execute(
-      sql`insert into interactions (tenant_id, customer_id, type, subject, body, created_by)
+  // The round's closing writes in one statement: timeline entries, files onto their cards (a
+  // repeat's copies dropped), and every submission's outcome in the log.
+  await logged; // the log rows the outcomes go to
+  const finished = outcomes.map((o) => ({ id: list[o.k]!.submissionId, outcome: o.outcome, customer_id: o.customerId, duplicate: o.duplicate, problems: o.problems }));
+  await tx.execute(
+    sql`with entries as (
+          insert into interactions (tenant_id, customer_id, type, subject, body, created_by)
           select t.tenant_id, t.customer_id, t.type, t.subject, t.body, t.created_by
             from jsonb_to_recordset(${JSON.stringify(interactionRows)}::jsonb)
-                 as t(tenant_id uuid, customer_id uuid, type text, subject text, body text, created_by text)`,
-    );
-  }
-  if (attach.length) {
-    await tx.execute(
-      sql`update customer_files f set customer_id = t.customer
+                 as t(tenant_id uuid, customer_id uuid, type text, subject text, body text, created_by text)
+        ), attached as (
+          update customer_files f set customer_id = t.customer
             from unnest(${sql.param(attach.map((a) => a.submission))}::uuid[], ${sql.param(attach.map((a) => a.customer))}::uuid[]) as t(submission, customer)
-           where f.submission_id = t.submission and f.customer_id is null`,
-    );
-  }
-  if (outcomes.length) {
-    const finished = outcomes.map((o) => ({ id: list[o.k]!.submissionId, outcome: o.outcome, customer_id: o.customerId, duplicate: o.duplicate, problems: o.problems }));
-    await tx.execute(
-      sql`update channel_submissions s set outcome = t.outcome, customer_id = t.customer_id, duplicate = t.duplicate, problems = t.problems
-            from jsonb_to_recordset(${JSON.stringify(finished)}::jsonb) as t(id uuid, outcome text, customer_id uuid, duplicate boolean, problems jsonb)
-           where s.id = t.id`,
-    );
-  }
+           where f.submission_id = t.submission and f.customer_id is null
+        ), dropped as (
+          delete from customer_files where submission_id = any(${sql.param(dropFiles)}::uuid[]) and customer_id is null
+        )
+        update channel_submissions s set outcome = t.outcome, customer_id = t.customer_id, duplicate = t.duplicate, problems = t.problems
+          from jsonb_to_recordset(${JSON.stringify(finished)}::jsonb) as t(id uuid, outcome text, customer_id uuid, duplicate boolean, problems jsonb)
+         where s.id = t.id`,
+  );
   for (const n of notify) {
     const p = list[n.k]!;
     if (!p.channel.notifyEmails.length) continue;
@@ -636,39 +638,37 @@ async function processRound(
   return { done, deferred };
 }
 
-async function tenantsOf(db: Db, ids: string[]): Promise<Map<string, TenantRow>> {
-  const found = await db.select().from(tenants).where(inArray(tenants.id, [...new Set(ids)]));
-  return new Map(found.map((t) => [t.id, t]));
+export interface Submission {
+  channel: ChannelRow;
+  tenant: IntakeTenant;
+  incoming: Incoming;
 }
 
-/** Submissions from the outside, as they come: honeypot, log, then processing. */
-export async function receiveMany(db: Db, batch: { channel: ChannelRow; incoming: Incoming }[]): Promise<Settled<IntakeResult>[]> {
-  const tenantRows = await tenantsOf(
-    db,
-    batch.map((b) => b.channel.tenantId),
-  );
-  const entries = batch.map(({ channel, incoming }) => {
-    const tenant = tenantRows.get(channel.tenantId);
-    if (!tenant) throw new AppError('not_found', 'not_found.channel');
+const spamResult = (submissionId: string): IntakeResult => ({ submissionId, outcome: 'spam', reply: NO_REPLY, rejected: null });
+
+/**
+ * Submissions from the outside, in one go: the log, the honeypot, then processing. The log is
+ * written on its own connection while the processing round starts (it only has to be there
+ * before the round records the outcomes), so it adds no wait — except for files, which the round
+ * reads (a batch with files is logged first), and on a database with one connection.
+ */
+export async function receiveMany(db: Db, batch: Submission[]): Promise<Settled<IntakeResult>[]> {
+  const entries = batch.map(({ channel, tenant, incoming }) => {
     const fp = fingerprint(channel, incoming.params, incoming.files, tenant.defaultRegion);
     // A filled honeypot: accepted silently (the sender, a bot, is told nothing); nothing is created.
     const spam = channel.honeypotField ? valuesOf(incoming.params, channel.honeypotField).length > 0 : false;
-    return { channel, incoming, tenant, fp, outcome: spam ? ('spam' as const) : ('received' as const) };
+    return { id: randomUUID(), channel, tenant, incoming, fp, outcome: spam ? ('spam' as const) : ('received' as const) };
   });
-  const ids = await logSubmissions(db, entries);
-  const results: Settled<IntakeResult>[] = new Array(batch.length);
-  const pending: Logged[] = [];
-  const at: number[] = [];
-  entries.forEach((e, i) => {
-    if (e.outcome === 'spam') results[i] = { ok: true, value: { submissionId: ids[i]!, outcome: 'spam', reply: NO_REPLY, rejected: null } };
-    else {
-      pending.push({ channel: e.channel, tenant: e.tenant, submissionId: ids[i]!, params: e.incoming.params, fp: e.fp, replay: false, filesOf: e.incoming.files.length ? ids[i]! : null });
-      at.push(i);
-    }
-  });
-  const processed = await processLogged(db, pending);
-  processed.forEach((r, j) => (results[at[j]!] = r));
-  return results;
+  const logging = logSubmissions(db, entries);
+  logging.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  if (hasOneConnection(db) || entries.some((e) => e.incoming.files.length)) await logging;
+  const pending: Logged[] = entries
+    .filter((e) => e.outcome === 'received')
+    .map((e) => ({ channel: e.channel, tenant: e.tenant, submissionId: e.id, params: e.incoming.params, fp: e.fp, replay: false, filesOf: e.incoming.files.length ? e.id : null }));
+  const processed = await processLogged(db, pending, logging);
+  await logging;
+  let j = 0;
+  return entries.map((e) => (e.outcome === 'spam' ? settled(spamResult(e.id)) : processed[j++]!));
 }
 
 /**
@@ -676,14 +676,14 @@ export async function receiveMany(db: Db, batch: { channel: ChannelRow; incoming
  * (group commit, jobs/batcher.ts), so a burst costs a few statements per batch, not per lead.
  */
 export class Intake {
-  private readonly batcher: Batcher<{ channel: ChannelRow; incoming: Incoming }, IntakeResult>;
+  private readonly batcher: Batcher<Submission, IntakeResult>;
 
   constructor(db: Db, opts: { maxBatch?: number } = {}) {
     this.batcher = new Batcher((batch) => receiveMany(db, batch), { maxBatch: opts.maxBatch ?? 200 });
   }
 
-  receive(channel: ChannelRow, incoming: Incoming): Promise<IntakeResult> {
-    return this.batcher.submit({ channel, incoming });
+  receive(submission: Submission): Promise<IntakeResult> {
+    return this.batcher.submit(submission);
   }
 }
 
@@ -694,11 +694,12 @@ export async function replay(db: Db, channel: ChannelRow, originalId: string): P
     .from(channelSubmissions)
     .where(and(eq(channelSubmissions.tenantId, channel.tenantId), eq(channelSubmissions.channelId, channel.id), eq(channelSubmissions.id, originalId)));
   if (!orig) throw new AppError('not_found', 'not_found.submission');
-  const tenant = (await tenantsOf(db, [channel.tenantId])).get(channel.tenantId);
+  const [tenant] = await db.select({ defaultRegion: tenants.defaultRegion, defaultLanguage: tenants.defaultLanguage }).from(tenants).where(eq(tenants.id, channel.tenantId));
   if (!tenant) throw new AppError('not_found', 'not_found.channel');
   const incoming: Incoming = { params: orig.params, files: [], ip: orig.ip, origin: orig.origin, userAgent: orig.userAgent, contentType: orig.contentType };
-  const [submissionId] = await logSubmissions(db, [{ channel, incoming, fp: orig.fingerprint, outcome: 'received', replayOf: orig.id }]);
-  const [result] = await processLogged(db, [{ channel, tenant, submissionId: submissionId!, params: orig.params, fp: orig.fingerprint, replay: true, filesOf: orig.id }]);
+  const submissionId = randomUUID();
+  await logSubmissions(db, [{ id: submissionId, channel, incoming, fp: orig.fingerprint, outcome: 'received', replayOf: orig.id }]);
+  const [result] = await processLogged(db, [{ channel, tenant, submissionId, params: orig.params, fp: orig.fingerprint, replay: true, filesOf: orig.id }]);
   if (!result!.ok) throw result!.error;
   return result!.value;
 }

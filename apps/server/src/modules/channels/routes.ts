@@ -13,8 +13,10 @@ import { AppError } from '../../http/errors.js';
 import { Batcher, settled } from '../../jobs/batcher.js';
 import type { MailSettings } from '../mail/index.js';
 import * as throttle from '../throttle/index.js';
-import { Intake, replay, type IncomingFile, type IntakeResult, type Params } from './intake.js';
-import { channelOfTenant, channelsBySlug, channelToken, createChannel, deleteChannel, getChannel, listChannels, renewToken, updateChannel, type ChannelRow } from './service.js';
+import { Intake, replay, type IncomingFile, type IntakeResult, type IntakeTenant, type Params } from './intake.js';
+
+type Admitted = { channel: ChannelRow; tenant: IntakeTenant };
+import { channelOfTenant, channelsForIntake, channelToken, createChannel, deleteChannel, getChannel, listChannels, renewToken, updateChannel, type ChannelRow } from './service.js';
 import { customerFile, getSubmission, listCustomerFiles, listSubmissions, submissionFile } from './submissions.js';
 
 const idParams = z.object({ id: uuid });
@@ -184,18 +186,25 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
   // Concurrent requests share their queries (group commit, jobs/batcher.ts): the channel lookup,
   // the rate counters and the intake itself each cost one round per batch, not per request.
   const intake = new Intake(db);
-  const lookups = new Batcher<string, ChannelRow | null>(
-    async (slugs) => {
-      const found = await channelsBySlug(db, slugs);
-      return slugs.map((s) => settled(found.get(s) ?? null));
-    },
-    { maxBatch: 500 },
-  );
-  const counters = new Batcher<string[], number[]>(
-    async (items) => {
-      const counted = await throttle.hitMany(db, items.flat(), RATE_WINDOW_SECONDS);
+  // Admission: the channel (with its tenant) and the rate counters, for a batch of requests.
+  const admission = new Batcher<{ slug: string; ip: string }, (Admitted & { byIp: number; byChannel: number }) | null>(
+    async (requests) => {
+      const found = await channelsForIntake(
+        db,
+        requests.map((r) => r.slug),
+      );
+      const keys = requests.map((r) => {
+        const f = found.get(r.slug);
+        return f ? [`in:ip:${f.channel.id}:${r.ip}`, `in:ch:${f.channel.id}`] : [];
+      });
+      const counted = await throttle.hitMany(db, keys.flat(), RATE_WINDOW_SECONDS);
       let at = 0;
-      return items.map((keys) => settled(counted.slice(at, (at += keys.length))));
+      return requests.map((r) => {
+        const f = found.get(r.slug);
+        if (!f) return settled(null);
+        const [byIp = 0, byChannel = 0] = counted.slice(at, (at += 2));
+        return settled({ ...f, byIp, byChannel });
+      });
     },
     { maxBatch: 500 },
   );
@@ -239,7 +248,8 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
     config: { access: 'public' },
     schema: { hide: true },
     handler: async (request, reply) => {
-      const row = await lookups.submit((request.params as { slug: string }).slug);
+      const slug = (request.params as { slug: string }).slug;
+      const row = (await channelsForIntake(db, [slug])).get(slug)?.channel;
       const origin = request.headers.origin;
       if (!row) throw new AppError('not_found', 'not_found.channel');
       if (!originAllowed(row, origin)) throw new AppError('forbidden', 'channel.origin_not_allowed', { origin: origin ?? '' });
@@ -267,15 +277,15 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
     },
     handler: async (request, reply) => {
       const { slug } = request.params as { slug: string };
-      const row = await lookups.submit(slug);
-      if (!row) throw new AppError('not_found', 'not_found.channel');
+      // Rate limits first: wrong tokens count too (no guessing at speed).
+      const ip = request.ip;
+      const found = await admission.submit({ slug, ip });
+      if (!found) throw new AppError('not_found', 'not_found.channel');
+      const row = found.channel;
       const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined;
       if (origin && originAllowed(row, origin)) corsOrigin.set(request, origin);
 
-      // Rate limits first: wrong tokens count too (no guessing at speed).
-      const ip = request.ip;
-      const [byIp = 0, byChannel = 0] = await counters.submit([`in:ip:${row.id}:${ip}`, `in:ch:${row.id}`]);
-      if (byIp > row.ratePerIpPerMinute || byChannel > row.ratePerMinute) {
+      if (found.byIp > row.ratePerIpPerMinute || found.byChannel > row.ratePerMinute) {
         reply.header('retry-after', String(RATE_WINDOW_SECONDS));
         throw new AppError('too_many_requests', 'channel.too_many');
       }
@@ -295,13 +305,17 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
       if (!originAllowed(row, origin)) throw new AppError('forbidden', 'channel.origin_not_allowed', { origin: origin ?? '' });
       for (const k of Object.keys(params)) if (k.toLowerCase() === 'token') delete params[k];
 
-      const result: IntakeResult = await intake.receive(row, {
-        params,
-        files,
-        ip,
-        origin: origin ?? null,
-        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
-        contentType: request.method === 'GET' ? null : (request.headers['content-type'] ?? null),
+      const result: IntakeResult = await intake.receive({
+        channel: row,
+        tenant: found.tenant,
+        incoming: {
+          params,
+          files,
+          ip,
+          origin: origin ?? null,
+          userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+          contentType: request.method === 'GET' ? null : (request.headers['content-type'] ?? null),
+        },
       });
       if (result.rejected) {
         const named = result.rejected.filter((p) => p.path);

@@ -7,6 +7,8 @@ import { randomToken } from '../auth/passwords.js';
 import { listDefinitions } from '../custom-fields/service.js';
 import { decryptSecret, encryptSecret } from '../secrets/index.js';
 import { branchExists } from '../tenants/service.js';
+import { tenants } from '../tenants/tables.js';
+import type { IntakeTenant } from './intake.js';
 import { channels } from './tables.js';
 import { uniqueViolation } from '../../db/errors.js';
 
@@ -180,13 +182,14 @@ export async function deleteChannel(db: Db, tenantId: string, id: string): Promi
   if (done.length === 0) throw new AppError('not_found', 'not_found.channel');
 }
 
-export async function channelBySlug(db: Db, slug: string): Promise<ChannelRow | null> {
-  return (await channelsBySlug(db, [slug])).get(slug) ?? null;
-}
-
-export async function channelsBySlug(db: Db, slugs: string[]): Promise<Map<string, ChannelRow>> {
-  const found = await db.select().from(channels).where(inArray(channels.slug, [...new Set(slugs)]));
-  return new Map(found.map((c) => [c.slug, c]));
+/** Channels by slug for the intake, each with what the intake needs of its tenant: one query for many. */
+export async function channelsForIntake(db: Db, slugs: string[]): Promise<Map<string, { channel: ChannelRow; tenant: IntakeTenant }>> {
+  const found = await db
+    .select({ channel: channels, tenant: { defaultRegion: tenants.defaultRegion, defaultLanguage: tenants.defaultLanguage } })
+    .from(channels)
+    .innerJoin(tenants, eq(tenants.id, channels.tenantId))
+    .where(inArray(channels.slug, [...new Set(slugs)]));
+  return new Map(found.map((f) => [f.channel.slug, f]));
 }
 
 export async function channelOfTenant(db: Db, tenantId: string, id: string): Promise<ChannelRow> {
