@@ -1,6 +1,9 @@
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { finished } from 'node:stream/promises';
 import { sql } from 'drizzle-orm';
 import { rows } from '../apps/server/src/db/client.js';
@@ -25,6 +28,7 @@ const env = process.env;
 const url = env.BENCH_DATABASE_URL || undefined;
 const count = Number(env.BENCH_IMPORT_CUSTOMERS ?? (url ? 1_000_000 : 100_000));
 const size = Number(env.BENCH_IMPORT_ROWS ?? 100_000);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fmt = (n: number, d = 0) => n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
 const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
 
@@ -68,22 +72,52 @@ if (bench.label.startsWith('PostgreSQL')) {
   console.log(`vacuum (analyze) customers, import_rows: ${fmt((performance.now() - tv) / 1000, 1)} s\n`);
 }
 
-const rssBefore = process.memoryUsage().rss;
-let peak = rssBefore;
-const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
-const started = performance.now();
-const { id } = await startImport(db, { tenantId: bench.tenant.tenantId, userId: null }, createReadStream(file), { fileName: 'customers.xlsx', policy: 'fill' });
-const uploaded = performance.now();
-const runner = new ImportRunner(db);
-while (await runner.runOnce()) {}
-const ended = performance.now();
-clearInterval(sampler);
+let id: string;
+let seconds: number;
+if (bench.url) {
+  // As a user runs it: `kesher import FILE --policy fill` in a process of its own, whose peak RSS
+  // (VmHWM) is the import's memory — the bench process and the file's writer are not in it.
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts', 'import', file, '--policy', 'fill'], {
+    cwd: root,
+    env: { ...process.env, ...bench.serverEnv, KESHER_SECRET_KEY: env.KESHER_SECRET_KEY || `k1:${createHash('sha256').update('kesher import bench').digest('base64')}` },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  let peakKb = 0;
+  const sampler = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+    } catch {
+      // exited
+    }
+  }, 50);
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  clearInterval(sampler);
+  seconds = (performance.now() - started) / 1000;
+  const found = /imports\/([0-9a-f-]{36})\/report/.exec(out);
+  if (code !== 0 || !found) throw new Error(`kesher import failed (${code}):\n${out}`);
+  id = found[1]!;
+  console.log(`  kesher import (its own process): ${out.split(/\r|\n/).find((l) => l.startsWith('Import ')) ?? ''}`);
+  console.log(`  peak RSS of the import process: ${mb(peakKb * 1024)}  [target ≤ 400 MB for a 1M-row file]`);
+} else {
+  // Embedded PGlite belongs to this process: the import runs here (RSS includes the database).
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  const started = performance.now();
+  ({ id } = await startImport(db, { tenantId: bench.tenant.tenantId, userId: null }, createReadStream(file), { fileName: 'customers.xlsx', policy: 'fill' }));
+  const runner = new ImportRunner(db);
+  while (await runner.runOnce()) {}
+  seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  console.log(`  peak RSS ${mb(peak)} (${mb(rssBefore)} before the import: the bench process with its embedded database)`);
+}
 const [s] = await rows<Record<string, number | string>>(db, sql`select state, total, created, filled, renewed, skipped, rejected from imports where id = ${id}`);
-const seconds = (ended - started) / 1000;
-console.log(`Import (${bench.label.startsWith('PostgreSQL') ? 'PostgreSQL' : 'PGlite'}, policy fill): ${s!.state} — ${fmt(Number(s!.total))} rows in ${fmt(seconds, 1)} s = ${fmt(Number(s!.total) / seconds)} rows/s end to end`);
-console.log(`  upload stored: ${fmt((uploaded - started) / 1000, 1)} s; run: ${fmt((ended - uploaded) / 1000, 1)} s = ${fmt(Number(s!.total) / ((ended - uploaded) / 1000))} rows/s`);
+console.log(`Import (${bench.label.startsWith('PostgreSQL') ? 'PostgreSQL' : 'PGlite'}, policy fill): ${s!.state} — ${fmt(Number(s!.total))} rows in ${fmt(seconds, 1)} s = ${fmt(Number(s!.total) / seconds)} rows/s end to end  [target ≥ 20,000 rows/s; 1M rows ≤ 120 s]`);
 console.log(`  created ${fmt(Number(s!.created))}, filled ${fmt(Number(s!.filled))}, skipped ${fmt(Number(s!.skipped))}, rejected ${fmt(Number(s!.rejected))}`);
-console.log(`  peak RSS ${mb(peak)} (${mb(rssBefore)} before the import: the bench process with its database${bench.label.startsWith('PGlite') ? ', embedded' : ''})`);
 
 // Leave the bench database as it was (the import undone), unless it is thrown away anyway.
 const t1 = performance.now();
