@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { PollLoop } from '../../jobs/poll-loop.js';
 import type { ImportPolicy, ImportRowAction } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
+import { GrowthWatch } from '../../db/statistics.js';
 import { CreatedCards, runBatch, type EngineContext } from './engine.js';
 import { NotASpreadsheet, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
 import { bindMapping, prepareRow, type BoundMapping, type PreparedRow } from './rows.js';
@@ -232,6 +233,7 @@ export class ImportRunner {
       if (rowsOf.length) yield cut();
     }
     const source = batches();
+    const growth = new GrowthWatch(db, 'customers');
     try {
       let next = source.next();
       for (let index = 0; ; index++) {
@@ -242,9 +244,9 @@ export class ImportRunner {
         // Nothing may reject unobserved while this batch is written: the read-ahead's error surfaces at the next await.
         next.catch(() => {});
         const { prepared, cursor, progress } = current.value;
+        const count = { created: 0, filled: 0, renewed: 0, skipped: 0, rejected: 0 };
         await db.transaction(async (tx) => {
           const decisions = await runBatch(tx, engine, prepared);
-          const count = { created: 0, filled: 0, renewed: 0, skipped: 0, rejected: 0 };
           for (const d of decisions) count[d.outcome]++;
           await this.fence(
             tx,
@@ -255,6 +257,7 @@ export class ImportRunner {
           );
         });
         job.cursor = cursor;
+        await growth.grew(count.created);
         await opts.onBatch?.({ importId: job.id, index, size: prepared.length, cursor });
       }
     } finally {
