@@ -5,7 +5,7 @@ import {
   type IntakeReply, type StatusId, type SubmissionOutcome,
 } from '@kesher/contracts';
 import { hasOneConnection, rows, type Db } from '../../db/client.js';
-import { AppError, type FieldErrorSpec } from '../../http/errors.js';
+import { AppError, invalid, type FieldErrorSpec } from '../../http/errors.js';
 import { Batcher, settled, type Settled } from '../../jobs/batcher.js';
 import { insertCustomers, updateCustomers } from '../customers/bulk.js';
 import { cardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
@@ -341,7 +341,8 @@ function acceptable(fields: CustomerFields, current: CustomerRow | null, p: Prep
       errors.push(...checked.errors.map((e) => ({ ...e, path: e.path.startsWith('custom.') ? e.path : `custom.${e.path}` })));
       values.custom = { ...(current?.custom ?? {}), ...checked.values };
     }
-    if (errors.length === 0 || attempt >= 2) return values;
+    if (errors.length === 0) return values;
+    if (attempt >= 2) throw invalid(errors); // never written half-checked: this submission fails alone
     const next: Record<string, unknown> = { ...input };
     for (const e of errors) {
       const [key, sub] = e.path.split('.');
