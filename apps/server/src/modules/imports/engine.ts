@@ -8,6 +8,7 @@ import { automaticMove } from '../customers/status-rules.js';
 import { customers } from '../customers/tables.js';
 import { checkCustomValues } from '../custom-fields/service.js';
 import { matchBatch } from '../identity/index.js';
+import { lockCustomerNumbers } from '../tenants/service.js';
 import type { PreparedRow, RowContext, RowProblem } from './rows.js';
 
 /**
@@ -78,6 +79,10 @@ const keyStrings = (r: PreparedRow) => [...r.keys.phones.map((v) => `p:${v}`), .
 
 /** Decides every row of a batch and, unless `dryRun`, writes the outcome. */
 export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[], opts: { dryRun?: boolean } = {}): Promise<RowDecision[]> {
+  // The tenant's number row first, as every creator takes it: no card of these people can appear
+  // between the check and the insert (a lead through the Web Data Port, say), and the locks are
+  // taken in one order everywhere — tenant, then cards — so an import and the port never deadlock.
+  if (!opts.dryRun) await lockCustomerNumbers(tx, ctx.tenantId);
   const valid = batch.filter((r) => r.problems.length === 0);
   const matchesOf = await matchBatch(
     tx,

@@ -57,6 +57,16 @@ export async function reserveCustomerNumbers(tx: Db, tenantId: string, count = 1
   return Number(row.next) - count;
 }
 
+/**
+ * Takes the tenant's customer-number row lock (what `reserveCustomerNumbers` takes) ahead of a
+ * duplicate check, for the rest of the transaction: creators of cards in one tenant go one at a
+ * time from the check to their commit. FOR NO KEY UPDATE, so rows referencing the tenant can
+ * still be written meanwhile.
+ */
+export async function lockCustomerNumbers(tx: Db, tenantId: string): Promise<void> {
+  await tx.execute(sql`select 1 from tenants where id = ${tenantId} for no key update`);
+}
+
 // ---- branches ----
 
 export function presentBranch(row: typeof branches.$inferSelect): Branch {
