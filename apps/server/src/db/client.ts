@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
+import type { PoolClient, PoolConfig } from 'pg';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -31,16 +32,21 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   // bigint comes back as a string by default; customer numbers and counts fit a JS number.
   pg.types.setTypeParser(20, (v) => Number(v));
   await migratePostgres(url);
-  const pool = new pg.Pool({ connectionString: url, max });
+  // No JIT: the planner overestimates array-containment probes (thousands of rows each), crosses
+  // jit_above_cost, and spends ~340 ms compiling a duplicate check that runs in 15 ms. Our queries
+  // are short and index-driven; JIT only adds latency. Set by pg-pool's onConnect hook, which runs
+  // before the connection is handed out (a query from the 'connect' event raced the first one).
+  const config: PoolConfig & { onConnect(client: PoolClient): Promise<void> } = {
+    connectionString: url,
+    max,
+    onConnect: async (client) => {
+      await client.query('set jit = off').catch(() => undefined);
+    },
+  };
+  const pool = new pg.Pool(config);
   // An idle connection dropped by the server (restart, failover, a dropped test database) must not
   // crash the process: the pool replaces it on the next query.
   pool.on('error', (err) => console.warn(`database connection lost: ${err.message}`));
-  // No JIT: the planner overestimates array-containment probes (thousands of rows each), crosses
-  // jit_above_cost, and spends ~340 ms compiling a duplicate check that runs in 15 ms. Our queries
-  // are short and index-driven; JIT only adds latency. (Queued first on each new connection.)
-  pool.on('connect', (client) => {
-    client.query('set jit = off').catch(() => undefined);
-  });
   const db = drizzle(pool, { schema }) as unknown as Db;
   return { db, kind: 'postgres', close: () => pool.end() };
 }
