@@ -1,13 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rows } from '../../db/client.js';
 import { useApp } from '../../testing/index.js';
 import { receiveMany } from './intake.js';
 import { channelOfTenant } from './service.js';
 import { createDefinition } from '../custom-fields/service.js';
 import { updateTenant } from '../tenants/service.js';
-import { mailSettings, type MailWorker } from '../mail/index.js';
-import { deliverAll, makeCustomer, makeMailbox, SmtpSink, testWorker } from '../mail/testing.js';
+import { mailSettings } from '../mail/index.js';
+import { deliverAll, makeCustomer, makeMailbox, testWorker, useSink } from '../mail/testing.js';
 
 /**
  * The Web Data Port over real HTTP (Fastify inject: the whole stack, parsers and hooks
@@ -492,33 +492,22 @@ describe('the submission log', () => {
 });
 
 describe('notification of a new lead', () => {
-  let sink: SmtpSink;
-  const workers: MailWorker[] = [];
-  beforeAll(async () => {
-    sink = await SmtpSink.start();
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop()));
-    sink.clear();
-  });
-  afterAll(async () => {
-    await sink?.close();
-  });
+  const smtp = useSink();
 
   it('an email to each address, through the outbox and the mail worker, arrives at the SMTP server', async () => {
     const settings = mailSettings({ publicUrl: 'https://crm.example.com' });
-    await makeMailbox(t.db, t.fx.tenantId, sink, null, 'crm@kesher.test');
+    await makeMailbox(t.db, t.fx.tenantId, smtp.sink, null, 'crm@kesher.test');
     const ch = await makeChannel({ notifyEmails: ['sales@example.com', 'boss@example.com'] });
     const r = await send(ch.slug, { json: { full_name: 'נועה ברק', phone: '050-8887777' }, headers: { 'x-kesher-token': ch.token } });
     expect(r.status).toBe(200);
     const [run] = await rows<{ kind: string; template_key: string; state: string }>(t.db, sql`select kind, template_key, state from mail_runs where tenant_id = ${t.fx.tenantId}`);
     expect(run).toMatchObject({ kind: 'notification', template_key: 'New_Lead_Notification' });
     const worker = testWorker(t.db, settings);
-    workers.push(worker);
+    smtp.workers.push(worker);
     await deliverAll(t.db, worker);
-    expect(sink.to('sales@example.com')).toHaveLength(1);
-    expect(sink.to('boss@example.com')).toHaveLength(1);
-    const mail = sink.to('sales@example.com')[0]!.mail;
+    expect(smtp.sink.to('sales@example.com')).toHaveLength(1);
+    expect(smtp.sink.to('boss@example.com')).toHaveLength(1);
+    const mail = smtp.sink.to('sales@example.com')[0]!.mail;
     expect(mail.subject).toBe(`ליד מהאתר: נועה ברק (לקוח ${r.body.customerNumber})`);
     expect(mail.text).toContain('050-8887777');
     const [done] = await rows<{ state: string }>(t.db, sql`select state from outbox where to_address = 'sales@example.com'`);

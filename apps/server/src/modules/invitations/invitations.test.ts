@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rows } from '../../db/client.js';
 import { seedTenant, TestClient, useApp } from '../../testing/index.js';
-import { mailSettings, type MailWorker } from '../mail/index.js';
+import { mailSettings } from '../mail/index.js';
 import { suppress } from '../mail/suppressions.js';
-import { deliverAll, makeBranch, makeCustomer, makeMailbox, outboxRows, SmtpSink, testWorker } from '../mail/testing.js';
+import { deliverAll, makeBranch, makeCustomer, makeMailbox, outboxRows, testWorker, useSink } from '../mail/testing.js';
 import { ensureInitialPasswords, readInitialPassword } from '../portal/index.js';
 import { RunPreparer } from './preparer.js';
 import { downloadSheet, footprint, passwordIn, prepareAll } from './testing.js';
@@ -15,32 +15,20 @@ import { downloadSheet, footprint, passwordIn, prepareAll } from './testing.js';
  * sink on loopback, the progress and the report.
  */
 const t = useApp();
-let sink: SmtpSink;
-const workers: MailWorker[] = [];
+const smtp = useSink();
 // The app under test has no SMTP_URL either: "no mailbox anywhere" is a real case here.
 const settings = mailSettings({ publicUrl: 'https://crm.example.com' });
 
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-});
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-  sink.clear();
-});
-afterAll(async () => {
-  await sink?.close();
-});
-
 const worker = () => {
   const w = testWorker(t.db, settings);
-  workers.push(w);
+  smtp.workers.push(w);
   return w;
 };
 const deliver = () => deliverAll(t.db, worker());
 const prepare = (extra: Parameters<typeof prepareAll>[2] = {}) => prepareAll(t.db, settings, extra);
 
 async function mailbox() {
-  return makeMailbox(t.db, t.fx.tenantId, sink, t.fx.branchId, 'il@kesher.test');
+  return makeMailbox(t.db, t.fx.tenantId, smtp.sink, t.fx.branchId, 'il@kesher.test');
 }
 
 async function start(body: unknown, path = '/api/v1/invitations'): Promise<string> {
@@ -134,15 +122,15 @@ describe('an invitation run', () => {
     expect(prepared).toMatchObject({ state: 'sending', total: 3, queued: 2, skipped: 1, skippedBy: { no_email: 1 }, newPasswords: 3 });
 
     await deliver();
-    expect(sink.messages).toHaveLength(2);
-    const [m] = sink.to('dana@example.com');
+    expect(smtp.sink.messages).toHaveLength(2);
+    const [m] = smtp.sink.to('dana@example.com');
     expect(m!.envelope.to).toEqual(['dana@example.com']);
     expect(m!.mail.to && !Array.isArray(m!.mail.to) ? m!.mail.to.value[0]?.address : null).toBe('dana@example.com');
     expect(m!.mail.from?.value[0]?.address).toBe('il@kesher.test');
     expect(m!.mail.html).toContain('<html dir="rtl" lang="he">');
     expect(m!.mail.subject).toContain('דנה לוי');
     expect(m!.key).toBe(`${id}:${dana.id}`);
-    expect(sink.to('yossi@example.com')).toHaveLength(1);
+    expect(smtp.sink.to('yossi@example.com')).toHaveLength(1);
 
     const done = await status(id);
     expect(done).toMatchObject({ state: 'done', total: 3, queued: 0, sending: 0, sent: 2, failed: 0, skipped: 1, skippedBy: { no_email: 1 } });
@@ -163,7 +151,7 @@ describe('an invitation run', () => {
     const byNumber = await new TestClient(t.app).post('/portal/api/login', { username: String(dana.customerNumber), password });
     expect(byNumber.status).toBe(200);
     expect(byNumber.body.mustChangePassword).toBe(true);
-    const yPassword = passwordIn(sink.to('yossi@example.com')[0]!.mail.text)!;
+    const yPassword = passwordIn(smtp.sink.to('yossi@example.com')[0]!.mail.text)!;
     const byEmail = await new TestClient(t.app).post('/portal/api/login', { username: 'yossi@example.com', password: yPassword });
     expect(byEmail.body).toEqual({ mustChangePassword: true });
   });
@@ -207,7 +195,7 @@ describe('retries never send twice', () => {
   async function exactlyOnce(id: string, ids: string[]) {
     const outbox = await outboxRows(t.db, id);
     expect(outbox.map((o) => o.customer_id).sort()).toEqual([...ids].sort());
-    const counts = sink.countByKey();
+    const counts = smtp.sink.countByKey();
     expect(counts.size).toBe(ids.length);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(await status(id)).toMatchObject({ state: 'done', total: ids.length, sent: ids.length });
@@ -232,7 +220,7 @@ describe('retries never send twice', () => {
     await new RunPreparer(t.db, { settings, pageSize: 3, onPage: die('messages', 0) }).runOnce();
     expect(await outboxRows(t.db, id)).toHaveLength(3);
     await deliver();
-    expect(sink.messages).toHaveLength(3);
+    expect(smtp.sink.messages).toHaveLength(3);
     expect((await status(id)).state).toBe('preparing');
 
     await expireLease(id);
@@ -272,20 +260,20 @@ describe('retries never send twice', () => {
     const id = await start({ customerIds: ids });
     await prepare();
     await deliver();
-    const first = new Map(sink.messages.map((m) => [m.envelope.to[0]!, passwordIn(m.mail.text)!]));
+    const first = new Map(smtp.sink.messages.map((m) => [m.envelope.to[0]!, passwordIn(m.mail.text)!]));
     // The run is handed to a preparer again (say, a job queue delivered it twice).
     await t.db.execute(sql`update mail_runs set state = 'pending', notes = jsonb_set(notes, '{prepare,phase}', '"passwords"') where id = ${id}`);
     expect(await prepare()).toBe(1);
     await deliver();
     await exactlyOnce(id, ids);
 
-    sink.clear();
+    smtp.sink.clear();
     const again = await start({ customerIds: ids });
     expect(again).not.toBe(id);
     await prepare();
     await deliver();
-    expect(sink.messages).toHaveLength(7);
-    for (const m of sink.messages) expect(passwordIn(m.mail.text)).toBe(first.get(m.envelope.to[0]!));
+    expect(smtp.sink.messages).toHaveLength(7);
+    for (const m of smtp.sink.messages) expect(passwordIn(m.mail.text)).toBe(first.get(m.envelope.to[0]!));
     expect(await status(again)).toMatchObject({ state: 'done', sent: 7, newPasswords: 0, existingPasswords: 7 });
     const report = await downloadSheet(t.app, t.staff, `/api/v1/invitations/${again}/report.xlsx`, 'en');
     expect(report.rows.slice(1, 8).map((r) => [r[3], r[6]])).toEqual(Array(7).fill(['sent', 'existing password re-sent']));
@@ -306,13 +294,13 @@ describe('who a run is for', () => {
     await t.db.execute(sql`update customers set status = 'follow_up' where id = ${late.id}`);
     await prepare();
     await deliver();
-    expect(sink.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['f1@example.com', 'f2@example.com']);
+    expect(smtp.sink.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['f1@example.com', 'f2@example.com']);
 
-    sink.clear();
+    smtp.sink.clear();
     const byName = await start({ filter: { q: 'New' } }, '/api/v1/bulk-emails');
     await prepare();
     await deliver();
-    expect(sink.messages.map((m) => m.envelope.to[0])).toEqual(['n1@example.com']);
+    expect(smtp.sink.messages.map((m) => m.envelope.to[0])).toEqual(['n1@example.com']);
     expect(await status(byName, '/api/v1/bulk-emails')).toMatchObject({ state: 'done', sent: 1, source: 'filter' });
   });
 
@@ -349,7 +337,7 @@ describe('who a run is for', () => {
     await mailbox();
     const other = await seedTenant(t.db);
     const theirs = await makeCustomer(t.db, other.tenantId, { email: 'theirs@example.com' });
-    await makeMailbox(t.db, other.tenantId, sink, null, 'other@kesher.test');
+    await makeMailbox(t.db, other.tenantId, smtp.sink, null, 'other@kesher.test');
     const ours = await makeCustomer(t.db, t.fx.tenantId, { email: 'ours@example.com' });
 
     const refused = await t.admin.post('/api/v1/invitations', { customerIds: [theirs.id] });
@@ -360,7 +348,7 @@ describe('who a run is for', () => {
     expect(await status(id)).toMatchObject({ total: 1 });
     await prepare();
     await deliver();
-    expect(sink.messages.map((m) => m.envelope.to[0])).toEqual(['ours@example.com']);
+    expect(smtp.sink.messages.map((m) => m.envelope.to[0])).toEqual(['ours@example.com']);
     expect(await rows(t.db, sql`select 1 from portal_credentials where customer_id = ${theirs.id}`)).toEqual([]);
     // The other database cannot see the run.
     const theirAdmin = await TestClient.login(t.app, other.admin.email);
@@ -379,8 +367,8 @@ describe('the run report', () => {
     const id = await start({ customerIds: [dana.id, nobody.id, own.id] });
     await prepare();
     await deliver();
-    expect(sink.to('ron@example.com')[0]!.mail.text).toMatch(/set-password\?token=/);
-    const password = passwordIn(sink.to('dana@example.com')[0]!.mail.text)!;
+    expect(smtp.sink.to('ron@example.com')[0]!.mail.text).toMatch(/set-password\?token=/);
+    const password = passwordIn(smtp.sink.to('dana@example.com')[0]!.mail.text)!;
 
     const he = await downloadSheet(t.app, t.staff, `/api/v1/invitations/${id}/report.xlsx`, 'he');
     expect(he.status).toBe(200);
@@ -421,8 +409,8 @@ describe('reset and resend', () => {
 
     await prepare();
     await deliver();
-    expect(sink.messages).toHaveLength(1);
-    expect(passwordIn(sink.messages[0]!.mail.text)).toBe(fresh);
+    expect(smtp.sink.messages).toHaveLength(1);
+    expect(passwordIn(smtp.sink.messages[0]!.mail.text)).toBe(fresh);
     expect(await status(r.body.id)).toMatchObject({ state: 'done', total: 1, sent: 1, newPasswords: 1, existingPasswords: 0 });
     expect((await new TestClient(t.app).post('/portal/api/login', { username: 'ron@example.com', password: old })).status).toBe(401);
     expect((await new TestClient(t.app).post('/portal/api/login', { username: 'ron@example.com', password: fresh })).body).toEqual({ mustChangePassword: true });
@@ -461,9 +449,9 @@ describe('bulk email', () => {
     const id = await start({ customerIds: [dana.id, gone.id], templateKey: 'Newsletter' }, '/api/v1/bulk-emails');
     await prepare();
     await deliver();
-    expect(sink.messages.map((m) => m.envelope.to[0])).toEqual(['dana@example.com']);
-    expect(sink.messages[0]!.mail.subject).toBe('חדשות לדנה');
-    expect(sink.messages[0]!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+    expect(smtp.sink.messages.map((m) => m.envelope.to[0])).toEqual(['dana@example.com']);
+    expect(smtp.sink.messages[0]!.mail.subject).toBe('חדשות לדנה');
+    expect(smtp.sink.messages[0]!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
     expect(await status(id, '/api/v1/bulk-emails')).toMatchObject({
       kind: 'bulk',
       state: 'done',
@@ -493,7 +481,7 @@ describe('bulk email', () => {
     await prepare();
     await deliver();
     expect(await status(id, '/api/v1/bulk-emails')).toMatchObject({ templateKey: 'Bulk_Email', sent: 1 });
-    expect(sink.messages[0]!.mail.html).toContain('dir="rtl"');
+    expect(smtp.sink.messages[0]!.mail.html).toContain('dir="rtl"');
   });
 });
 
@@ -502,18 +490,18 @@ describe('branches', () => {
     await mailbox();
     const us = await makeBranch(t.db, t.fx.tenantId, { name: 'USA', country: 'US', language: 'en' });
     const eu = await makeBranch(t.db, t.fx.tenantId, { name: 'Europe', country: 'FR', language: 'en' });
-    await makeMailbox(t.db, t.fx.tenantId, sink, us.id, 'us@kesher.test');
-    await makeMailbox(t.db, t.fx.tenantId, sink, null, 'office@kesher.test');
+    await makeMailbox(t.db, t.fx.tenantId, smtp.sink, us.id, 'us@kesher.test');
+    await makeMailbox(t.db, t.fx.tenantId, smtp.sink, null, 'office@kesher.test');
     const il = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'דנה', lastName: 'לוי', email: 'il@example.com' });
     const john = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'John', lastName: 'Smith', email: 'us@example.com', branchId: us.id });
     const marie = await makeCustomer(t.db, t.fx.tenantId, { firstName: 'Marie', lastName: 'Curie', email: 'eu@example.com', branchId: eu.id });
     await start({ customerIds: [il.id, john.id, marie.id] });
     await prepare();
     await deliver();
-    const from = (to: string) => sink.to(to)[0]!.mail.from?.value[0]?.address;
+    const from = (to: string) => smtp.sink.to(to)[0]!.mail.from?.value[0]?.address;
     expect([from('il@example.com'), from('us@example.com'), from('eu@example.com')]).toEqual(['il@kesher.test', 'us@kesher.test', 'office@kesher.test']);
-    expect(sink.to('us@example.com')[0]!.mail.html).toContain('<html dir="ltr" lang="en">');
-    expect(sink.to('il@example.com')[0]!.mail.html).toContain('<html dir="rtl" lang="he">');
+    expect(smtp.sink.to('us@example.com')[0]!.mail.html).toContain('<html dir="ltr" lang="en">');
+    expect(smtp.sink.to('il@example.com')[0]!.mail.html).toContain('<html dir="rtl" lang="he">');
   });
 });
 
@@ -533,8 +521,8 @@ describe('runs in detail', () => {
     });
     expect(seen.every((s) => s.state === 'preparing' && s.total === 4)).toBe(true);
     await deliver();
-    expect(sink.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['Family@example.com', 'solo@example.com']);
-    expect(sink.to('family@example.com')[0]!.key).toBe(`${id}:${ids[0]}`);
+    expect(smtp.sink.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['Family@example.com', 'solo@example.com']);
+    expect(smtp.sink.to('family@example.com')[0]!.key).toBe(`${id}:${ids[0]}`);
     expect(await status(id)).toMatchObject({ state: 'done', total: 4, sent: 2, skipped: 2, skippedBy: { duplicate_address: 2 } });
   });
 
@@ -634,8 +622,8 @@ describe('the preparer in the background', () => {
     expect(run).toEqual({ state: 'preparing', attempts: 0, phase: 'passwords' });
     expect(await prepare({ pageSize: 2 })).toBe(1);
     await deliver();
-    expect(sink.countByKey().size).toBe(6);
-    expect([...sink.countByKey().values()].every((n) => n === 1)).toBe(true);
+    expect(smtp.sink.countByKey().size).toBe(6);
+    expect([...smtp.sink.countByKey().values()].every((n) => n === 1)).toBe(true);
     expect(await status(second)).toMatchObject({ state: 'done', sent: 5, newPasswords: 4, existingPasswords: 1 });
   });
 });

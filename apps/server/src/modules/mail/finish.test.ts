@@ -1,24 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rows } from '../../db/client.js';
 import { useApp } from '../../testing/index.js';
 import { claimMessages, recordResults, releaseExpiredLeases, type Outcome } from './delivery.js';
 import { mailSettings } from './index.js';
-import { makeCustomer, makeMailbox, sendRun, SmtpSink } from './testing.js';
+import { makeCustomer, makeMailbox, sendRun, useSink } from './testing.js';
 
 /** A run is 'done' once nothing of it is queued or sending, however its last batches are recorded. */
 const t = useApp();
-let sink: SmtpSink;
+const smtp = useSink();
 const settings = mailSettings({ publicUrl: 'https://crm.example.com' });
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-});
-afterAll(async () => {
-  await sink?.close();
-});
 
 async function run(n: number) {
-  await makeMailbox(t.db, t.fx.tenantId, sink, null, 'office@kesher.test');
+  await makeMailbox(t.db, t.fx.tenantId, smtp.sink, null, 'office@kesher.test');
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push((await makeCustomer(t.db, t.fx.tenantId, { email: `f${i}.${Date.now()}@example.com` })).id);
   return sendRun(t.db, settings, { tenantId: t.fx.tenantId, kind: 'bulk', templateKey: 'Invite_to_Website_Email', recipients: ids.map((customerId) => ({ customerId })) });

@@ -1,23 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rows } from '../../db/client.js';
 import { useApp } from '../../testing/index.js';
 import { createRun, enqueueMessages, mailSettings, planMessages, runCounts, suppress } from './index.js';
-import { makeCustomer, makeMailbox, outboxRows, sendRun, SmtpSink, testWorker } from './testing.js';
+import { makeCustomer, makeMailbox, outboxRows, sendRun, testWorker, useSink } from './testing.js';
 
 /** Enqueueing: set-based, idempotent per run + customer, with the reasons a message is not sent. */
 const t = useApp();
-let sink: SmtpSink;
+const smtp = useSink();
 const settings = mailSettings({ publicUrl: 'https://crm.example.com' });
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-});
-afterAll(async () => {
-  await sink?.close();
-});
 
 async function cards() {
-  await makeMailbox(t.db, t.fx.tenantId, sink, null, 'office@kesher.test');
+  await makeMailbox(t.db, t.fx.tenantId, smtp.sink, null, 'office@kesher.test');
   const ok = await makeCustomer(t.db, t.fx.tenantId, { email: 'ok@example.com' });
   const noEmail = await makeCustomer(t.db, t.fx.tenantId, { email: null, phone: '050-7654321' });
   const twinA = await makeCustomer(t.db, t.fx.tenantId, { email: 'twin@example.com' });
@@ -70,17 +64,17 @@ describe('enqueueing', () => {
   });
 
   it('stop() finishes the messages in flight and records them; nothing is left "sending"', async () => {
-    await makeMailbox(t.db, t.fx.tenantId, sink, null, 'office@kesher.test');
+    await makeMailbox(t.db, t.fx.tenantId, smtp.sink, null, 'office@kesher.test');
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) ids.push((await makeCustomer(t.db, t.fx.tenantId, { email: `s${i}@example.com` })).id);
-    sink.clear();
+    smtp.sink.clear();
     const { runId } = await sendRun(t.db, settings, { tenantId: t.fx.tenantId, kind: 'bulk', templateKey: 'Invite_to_Website_Email', recipients: ids.map((customerId) => ({ customerId })) });
     const worker = testWorker(t.db, settings, { batchSize: 5, lanes: 1 }).start();
-    await sink.waitFor(1);
+    await smtp.sink.waitFor(1);
     await worker.stop();
     const counts = await runCounts(t.db, t.fx.tenantId, runId);
     expect(counts.sending).toBe(0);
-    expect(counts.sent).toBe(sink.messages.length);
+    expect(counts.sent).toBe(smtp.sink.messages.length);
     expect(counts.sent).toBeLessThan(60);
     expect(counts.queued).toBe(60 - counts.sent);
   });

@@ -185,13 +185,13 @@ export class SmtpSink {
  * The usual mail test file: one sink for the file (emptied after each test) and the worker a test
  * starts (`ctx.worker = testWorker(…)`), stopped after the test.
  */
-export function useSink(): { sink: SmtpSink; worker: MailWorker | undefined } {
-  const ctx = {} as { sink: SmtpSink; worker: MailWorker | undefined };
+export function useSink(): { sink: SmtpSink; worker: MailWorker | undefined; workers: MailWorker[] } {
+  const ctx = { workers: [] } as unknown as { sink: SmtpSink; worker: MailWorker | undefined; workers: MailWorker[] };
   beforeAll(async () => {
     ctx.sink = await SmtpSink.start();
   });
   afterEach(async () => {
-    await ctx.worker?.stop();
+    await Promise.all([ctx.worker, ...ctx.workers.splice(0)].map((w) => w?.stop()));
     ctx.worker = undefined;
     ctx.sink.clear();
   });
