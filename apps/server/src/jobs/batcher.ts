@@ -49,16 +49,3 @@ export class Batcher<T, R> {
     }
   }
 }
-
-/** Every item settled with the same function applied item by item (a batch's fallback). */
-export async function oneByOne<T, R>(items: T[], each: (item: T) => Promise<R>): Promise<Settled<R>[]> {
-  const out: Settled<R>[] = [];
-  for (const item of items) {
-    try {
-      out.push({ ok: true, value: await each(item) });
-    } catch (error) {
-      out.push({ ok: false, error });
-    }
-  }
-  return out;
-}

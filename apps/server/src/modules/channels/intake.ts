@@ -9,12 +9,13 @@ import { AppError, invalid, type FieldErrorSpec } from '../../http/errors.js';
 import { Batcher, settled, type Settled } from '../../jobs/batcher.js';
 import { insertCustomers, updateCustomers } from '../customers/bulk.js';
 import { cardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
-import { normalizeEmail, normalizeIdNumber, normalizePhone } from '../customers/normalize.js';
+import { normalizePhone } from '../customers/normalize.js';
 import { automaticMove } from '../customers/status-rules.js';
 import { customers } from '../customers/tables.js';
 import { checkCustomValues, listDefinitions } from '../custom-fields/service.js';
-import { matchBatch, type IdentityKeys } from '../identity/index.js';
+import { keyStrings, keysOf, matchBatch, type IdentityKeys } from '../identity/index.js';
 import { enqueueNotification, NEW_LEAD_TEMPLATE } from '../mail/index.js';
+import { lockCustomerNumbers } from '../tenants/service.js';
 import { tenants } from '../tenants/tables.js';
 import type { ChannelRow } from './service.js';
 import { channelSubmissions, customerFiles } from './tables.js';
@@ -382,16 +383,9 @@ export async function processLogged(db: Db, items: Logged[], logged: Promise<voi
   }
   const prepared: Prepared[] = items.map((it) => {
     const mapped = mapSubmission(it.channel.mapping, it.params, definitions.get(it.channel.tenantId) ?? [], it.tenant.defaultRegion);
-    const f = mapped.fields;
-    const keys: IdentityKeys = {
-      phones: [f.phone, ...(f.phones ?? [])].map((v) => normalizePhone(v, it.tenant.defaultRegion)).filter((v): v is string => !!v),
-      emails: [f.email, ...(f.emails ?? [])].map(normalizeEmail).filter((v): v is string => !!v),
-      idNumbers: [normalizeIdNumber(f.idNumber, f.idType)].filter((v): v is string => !!v),
-    };
-    const keyStrings = [...keys.phones.map((v) => `p:${v}`), ...keys.emails.map((v) => `e:${v}`), ...keys.idNumbers.map((v) => `i:${v}`)].map(
-      (k) => `${it.channel.tenantId}:${k}`,
-    );
-    return { ...it, ...mapped, keys, keyStrings, lang: it.channel.language ?? it.tenant.defaultLanguage };
+    const keys = keysOf(cardValues(mapped.fields, null, it.tenant.defaultRegion).values);
+    const marks = keyStrings(keys).map((k) => `${it.channel.tenantId}:${k}`);
+    return { ...it, ...mapped, keys, keyStrings: marks, lang: it.channel.language ?? it.tenant.defaultLanguage };
   });
 
   const results: Settled<IntakeResult>[] = new Array(items.length);
@@ -450,13 +444,10 @@ async function processRound(
   // The tenant's number row, as createCustomer takes it: a tenant's intake rounds (from every
   // server process) and its new cards go one at a time, so the repeat check and the duplicate
   // check below see everything committed before, and no card of these people appears meanwhile.
-  const locked = await rows<{ id: string; default_branch: string | null }>(
+  const defaultBranch = await lockCustomerNumbers(
     tx,
-    sql`select t.id, (select b.id from branches b where b.tenant_id = t.id and b.is_default limit 1) as default_branch
-          from tenants t where t.id = any(${sql.param([...new Set(take.map((k) => list[k]!.channel.tenantId))].sort())}::uuid[])
-         order by t.id for no key update of t`,
+    take.map((k) => list[k]!.channel.tenantId),
   );
-  const defaultBranch = new Map(locked.map((r) => [r.id, r.default_branch]));
 
   // The same submission within 5 minutes counts once (not for a replay).
   const check = take.filter((k) => !list[k]!.replay);
@@ -499,19 +490,23 @@ async function processRound(
   const attach: { submission: string; customer: string }[] = [];
   const notify: { k: number; customerId: string; outcome: SubmissionOutcome }[] = [];
   const byTenant = new Map<string, number[]>();
-  for (const k of candidates) byTenant.set(list[k]!.channel.tenantId, [...(byTenant.get(list[k]!.channel.tenantId) ?? []), k]);
+  for (const k of candidates) {
+    const tenantId = list[k]!.channel.tenantId;
+    if (byTenant.has(tenantId)) byTenant.get(tenantId)!.push(k);
+    else byTenant.set(tenantId, [k]);
+  }
 
   if (byTenant.size) {
+    // The names of the files that came, for the timeline.
     const names = new Map<string, string[]>();
-    const fileNames = async (submissionIds: string[]) => {
-      if (submissionIds.length === 0) return;
+    const withFiles = [...new Set(candidates.map((k) => list[k]!.filesOf).filter((s): s is string => !!s))];
+    if (withFiles.length) {
       const found = await rows<{ submission_id: string; file_name: string }>(
         tx,
-        sql`select submission_id, file_name from customer_files where submission_id = any(${sql.param(submissionIds)}::uuid[]) and customer_id is null order by created_at, id`,
+        sql`select submission_id, file_name from customer_files where submission_id = any(${sql.param(withFiles)}::uuid[]) and customer_id is null order by created_at, id`,
       );
       for (const f of found) names.set(f.submission_id, [...(names.get(f.submission_id) ?? []), f.file_name]);
-    };
-    await fileNames([...new Set(candidates.map((k) => list[k]!.filesOf).filter((s): s is string => !!s))]);
+    }
     const text = (p: Prepared) => submissionText(p.params, p.filesOf ? (names.get(p.filesOf) ?? []) : [], p.notes, p.problems, p.channel);
 
     for (const [tenantId, ks] of byTenant) {

@@ -5,7 +5,7 @@ import type { StaffContext } from '../../http/access.js';
 import { AppError, invalid, notFound, type FieldErrorSpec } from '../../http/errors.js';
 import { translate } from '../../http/messages.js';
 import { checkCustomValues, listDefinitions } from '../custom-fields/service.js';
-import { findMatches } from '../identity/index.js';
+import { findMatches, keysOf } from '../identity/index.js';
 import { interactions } from '../interactions/tables.js';
 import { branchExists, defaultBranchId, getTenant, reserveCustomerNumbers } from '../tenants/service.js';
 import { cardValues, emptyFieldsFilled, presentCustomer, type CustomerRow, type CustomerValues } from './card.js';
@@ -79,11 +79,7 @@ export async function createCustomer(db: Db, actor: Actor, input: CustomerFields
   const row = await db.transaction(async (tx) => {
     const number = await reserveCustomerNumbers(tx, actor.tenantId, 1);
     if (!opts.skipDuplicateCheck) {
-      const matches = await findMatches(tx, actor.tenantId, {
-        phones: values.phonesNorm ?? [],
-        emails: values.emailsNorm ?? [],
-        idNumbers: values.idNumberNorm ? [values.idNumberNorm] : [],
-      });
+      const matches = await findMatches(tx, actor.tenantId, keysOf(values));
       if (matches.length && !(opts.force && tenant.allowDuplicates)) throw duplicateError(matches, tenant.allowDuplicates);
     }
     const [created] = await tx

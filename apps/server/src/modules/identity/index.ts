@@ -14,6 +14,16 @@ export interface IdentityKeys {
   idNumbers: string[];
 }
 
+/** A card's keys, from its column values (card.ts `cardValues` normalises them). */
+export const keysOf = (v: { phonesNorm?: string[] | null; emailsNorm?: string[] | null; idNumberNorm?: string | null }): IdentityKeys => ({
+  phones: v.phonesNorm ?? [],
+  emails: v.emailsNorm ?? [],
+  idNumbers: v.idNumberNorm ? [v.idNumberNorm] : [],
+});
+
+/** The keys as "kind:value" strings: two candidates of a batch that share one are one person. */
+export const keyStrings = (k: IdentityKeys): string[] => [...k.phones.map((v) => `p:${v}`), ...k.emails.map((v) => `e:${v}`), ...k.idNumbers.map((v) => `i:${v}`)];
+
 type MatchKey = DuplicateMatch['matchedOn'][number];
 
 type HitRow = Omit<DuplicateMatch, 'matchedOn'> & { key: MatchKey; v: string };

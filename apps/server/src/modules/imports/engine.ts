@@ -7,7 +7,7 @@ import { cardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } 
 import { automaticMove } from '../customers/status-rules.js';
 import { customers } from '../customers/tables.js';
 import { checkCustomValues } from '../custom-fields/service.js';
-import { matchBatch } from '../identity/index.js';
+import { keyStrings, matchBatch } from '../identity/index.js';
 import { lockCustomerNumbers } from '../tenants/service.js';
 import type { PreparedRow, RowContext, RowProblem } from './rows.js';
 
@@ -75,14 +75,13 @@ export interface RowDecision {
 }
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const keyStrings = (r: PreparedRow) => [...r.keys.phones.map((v) => `p:${v}`), ...r.keys.emails.map((v) => `e:${v}`), ...r.keys.idNumbers.map((v) => `i:${v}`)];
 
 /** Decides every row of a batch and, unless `dryRun`, writes the outcome. */
 export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[], opts: { dryRun?: boolean } = {}): Promise<RowDecision[]> {
   // The tenant's number row first, as every creator takes it: no card of these people can appear
   // between the check and the insert (a lead through the Web Data Port, say), and the locks are
   // taken in one order everywhere — tenant, then cards — so an import and the port never deadlock.
-  if (!opts.dryRun) await lockCustomerNumbers(tx, ctx.tenantId);
+  if (!opts.dryRun) await lockCustomerNumbers(tx, [ctx.tenantId]);
   const valid = batch.filter((r) => r.problems.length === 0);
   const matchesOf = await matchBatch(
     tx,
@@ -136,7 +135,7 @@ export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[],
     const inFile = all.find((m) => createdHere.has(m.id));
     const existing = all.filter((m) => !createdHere.has(m.id));
     d.matches = existing;
-    const keys = keyStrings(r);
+    const keys = keyStrings(r.keys);
     const earlier = inFile ? createdHere.get(inFile.id)! : keys.map((k) => seen.get(k)).find((n) => n !== undefined);
     const create = () => {
       d.outcome = 'created';

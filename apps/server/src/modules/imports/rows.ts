@@ -11,7 +11,7 @@ import {
 } from '@kesher/contracts';
 import { cardValues, fullName, type CustomerValues } from '../customers/card.js';
 import { checkCustomValues } from '../custom-fields/service.js';
-import type { IdentityKeys } from '../identity/index.js';
+import { keysOf, type IdentityKeys } from '../identity/index.js';
 import type { TableRow } from './read.js';
 
 /**
@@ -254,7 +254,7 @@ export function prepareRow(row: TableRow, bound: BoundMapping, ctx: RowContext):
     fields: input,
     values,
     name: fullName(input.firstName ?? null, input.lastName ?? null) || null,
-    keys: { phones: values.phonesNorm ?? [], emails: values.emailsNorm ?? [], idNumbers: values.idNumberNorm ? [values.idNumberNorm] : [] },
+    keys: keysOf(values),
     problems,
   };
 }

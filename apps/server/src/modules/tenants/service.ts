@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Branch, Tenant } from '@kesher/contracts';
-import type { Db } from '../../db/client.js';
+import { rows, type Db } from '../../db/client.js';
 import { AppError, notFound } from '../../http/errors.js';
 import { branches, tenants } from './tables.js';
 
@@ -58,13 +58,20 @@ export async function reserveCustomerNumbers(tx: Db, tenantId: string, count = 1
 }
 
 /**
- * Takes the tenant's customer-number row lock (what `reserveCustomerNumbers` takes) ahead of a
+ * Takes the tenants' customer-number row locks (what `reserveCustomerNumbers` takes) ahead of a
  * duplicate check, for the rest of the transaction: creators of cards in one tenant go one at a
- * time from the check to their commit. FOR NO KEY UPDATE, so rows referencing the tenant can
- * still be written meanwhile.
+ * time from the check to their commit. FOR NO KEY UPDATE, so rows referencing a tenant can still
+ * be written meanwhile; in id order, so two lockers of several tenants never deadlock. Returns
+ * each tenant's default branch (the one new cards get).
  */
-export async function lockCustomerNumbers(tx: Db, tenantId: string): Promise<void> {
-  await tx.execute(sql`select 1 from tenants where id = ${tenantId} for no key update`);
+export async function lockCustomerNumbers(tx: Db, tenantIds: string[]): Promise<Map<string, string | null>> {
+  const locked = await rows<{ id: string; default_branch: string | null }>(
+    tx,
+    sql`select t.id, (select b.id from branches b where b.tenant_id = t.id and b.is_default limit 1) as default_branch
+          from tenants t where t.id = any(${sql.param([...new Set(tenantIds)].sort())}::uuid[])
+         order by t.id for no key update of t`,
+  );
+  return new Map(locked.map((r) => [r.id, r.default_branch]));
 }
 
 // ---- branches ----
