@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,3 +110,6 @@ export async function openBenchDatabase(opts: BenchDatabaseOptions): Promise<Ben
     },
   };
 }
+
+/** The secret key of a bench's server processes: KESHER_SECRET_KEY, else one derived from the bench's name. */
+export const benchSecretKey = (bench: string): string => process.env.KESHER_SECRET_KEY || `k1:${createHash('sha256').update(`kesher ${bench} bench`).digest('base64')}`;

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,7 +9,7 @@ import { rows } from '../apps/server/src/db/client.js';
 import { rng } from '../apps/server/src/modules/demo/builders.js';
 import { ImportRunner, startImport, undoImport } from '../apps/server/src/modules/imports/index.js';
 import { writeXlsx, type Cell } from '../apps/server/src/modules/spreadsheets/index.js';
-import { openBenchDatabase } from './database.js';
+import { benchSecretKey, openBenchDatabase } from './database.js';
 
 /**
  * Excel import bench (issue 4 item 6): an .xlsx of N rows — Hebrew names, phones, emails,
@@ -80,7 +79,7 @@ if (bench.url) {
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts', 'import', file, '--policy', 'fill'], {
     cwd: root,
-    env: { ...process.env, ...bench.serverEnv, KESHER_SECRET_KEY: env.KESHER_SECRET_KEY || `k1:${createHash('sha256').update('kesher import bench').digest('base64')}` },
+    env: { ...process.env, ...bench.serverEnv, KESHER_SECRET_KEY: benchSecretKey('import') },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -1,7 +1,6 @@
 // The server's modules are type-checked here without app.ts, which brings @fastify/cookie's request / reply types.
 import type {} from '@fastify/cookie';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import { rows } from '../apps/server/src/db/client.js';
 import { createChannel } from '../apps/server/src/modules/channels/service.js';
 import { exportCustomers } from '../apps/server/src/modules/customers/export.js';
 import { configureSecrets } from '../apps/server/src/modules/secrets/index.js';
-import { openBenchDatabase } from './database.js';
+import { benchSecretKey, openBenchDatabase } from './database.js';
 
 /**
  * The intake bench (issue 4 "Performance"), part of `npm run bench` (alone: `npm run bench:intake`):
@@ -40,7 +39,7 @@ const count = Number(env.BENCH_INTAKE_CUSTOMERS ?? (url ? 1_000_000 : 100_000));
 const parts = (env.BENCH_INTAKE_PARTS ?? 'export,port').split(',');
 const concurrency = Number(env.BENCH_PORT_CONCURRENCY ?? 32);
 const portSeconds = Number(env.BENCH_PORT_SECONDS ?? 15);
-const SECRET_KEY = env.KESHER_SECRET_KEY || `k1:${createHash('sha256').update('kesher intake bench').digest('base64')}`;
+const SECRET_KEY = benchSecretKey('intake');
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fmt = (n: number, d = 0) => n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
 const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;

@@ -1,7 +1,6 @@
 // The server's modules are type-checked here without app.ts, which brings @fastify/cookie's request / reply types.
 import type {} from '@fastify/cookie';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +20,7 @@ import { findTemplate, INVITE_TEMPLATE } from '../apps/server/src/modules/mail/t
 import { TransportCache } from '../apps/server/src/modules/mail/transport.js';
 import { portalLoginUrl } from '../apps/server/src/modules/portal/service.js';
 import { configureSecrets } from '../apps/server/src/modules/secrets/index.js';
-import { openBenchDatabase } from './database.js';
+import { benchSecretKey, openBenchDatabase } from './database.js';
 import type { BenchTenant } from './generate.js';
 
 /**
@@ -72,7 +71,7 @@ const BENCH_DB = 'kesher_bench_mail';
 let benchUrl: string | null = null;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** A fixed key, so the worker process decrypts what this process encrypted (and a reused database stays readable). */
-const SECRET_KEY = env.KESHER_SECRET_KEY || `k1:${createHash('sha256').update('kesher mail bench').digest('base64')}`;
+const SECRET_KEY = benchSecretKey('mail');
 const PUBLIC_URL = 'https://crm.example.com';
 const MAIL_FROM = 'Kesher bench <noreply@example.com>';
 
