@@ -147,22 +147,7 @@ export class ImportRunner {
   }
 
   private async claim(): Promise<Claimed | null> {
-    const [row] = await rows<{
-      id: string;
-      tenant_id: string;
-      user_id: string | null;
-      engine_name: string;
-      format: FileFormat;
-      encoding: CsvEncoding | null;
-      bytes: number;
-      policy: ImportPolicy;
-      mapping: Record<string, string>;
-      overrides: Record<string, ImportRowAction>;
-      header_row: number;
-      cursor: number;
-      attempts: number;
-      token: Date | string;
-    }>(
+    const [row] = await rows<Omit<Claimed, 'token'> & { token: Date | string }>(
       this.db,
       sql`update imports i set state = 'running', attempts = i.attempts + 1,
                  claimed_at = date_trunc('milliseconds', clock_timestamp())
@@ -172,26 +157,11 @@ export class ImportRunner {
               order by created_at
               limit 1
               for update skip locked)
-          returning i.id, i.tenant_id, i.user_id, i.engine_name, i.format, i.encoding, i.bytes, i.policy, i.mapping, i.overrides,
-                    i.header_row, i.cursor, i.attempts, i.claimed_at as token`,
+          returning i.id, i.tenant_id as "tenantId", i.user_id as "userId", i.engine_name as "engineName", i.format, i.encoding,
+                    i.bytes, i.policy, i.mapping, i.overrides, i.header_row as "headerRow", i.cursor, i.attempts, i.claimed_at as token`,
     );
     if (!row) return null;
-    return {
-      id: row.id,
-      tenantId: row.tenant_id,
-      userId: row.user_id,
-      engineName: row.engine_name,
-      format: row.format,
-      encoding: row.encoding,
-      bytes: Number(row.bytes),
-      policy: row.policy,
-      mapping: row.mapping,
-      overrides: row.overrides ?? {},
-      headerRow: row.header_row,
-      cursor: row.cursor,
-      attempts: row.attempts,
-      token: new Date(row.token).toISOString(),
-    };
+    return { ...row, bytes: Number(row.bytes), overrides: row.overrides ?? {}, token: new Date(row.token).toISOString() };
   }
 
   private async execute(job: Claimed): Promise<void> {
