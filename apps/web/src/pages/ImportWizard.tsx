@@ -5,7 +5,6 @@ import {
   Badge,
   Button,
   Center,
-  FileInput,
   Group,
   Loader,
   Progress,
@@ -34,6 +33,7 @@ import { useCustomFields } from '../api/admin';
 import { importReportUrl, isImportFinished, useImport, useImportPreview, useSaveImportMapping, useStartImport, useUndoImport } from '../api/imports';
 import { useSession } from '../api/session';
 import { useNotify, useReportError } from '../components/Notifier';
+import { SpreadsheetInput } from '../components/SpreadsheetInput';
 import { useFormat } from '../i18n/format';
 import { currentLanguage } from '../i18n';
 import { Count } from './mail/MailRunWizard';
@@ -90,24 +90,16 @@ export function ImportWizard() {
   return (
     <Frame step={step}>
       {step === 0 && (
-        <Stack>
-          <FileInput
-            label={t('imports.file')}
-            description={t('imports.fileHint')}
-            placeholder={t('imports.filePlaceholder')}
-            accept=".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            value={file}
-            onChange={pick}
-            clearable
-            maw={520}
-            rightSection={preview.isPending ? <Loader size="xs" /> : undefined}
-          />
-          {preview.isError && (
-            <Alert color="red" role="alert">
-              {preview.error.message}
-            </Alert>
-          )}
-        </Stack>
+        <SpreadsheetInput
+          label={t('imports.file')}
+          description={t('imports.fileHint')}
+          placeholder={t('imports.filePlaceholder')}
+          accept=".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+          value={file}
+          onChange={pick}
+          pending={preview.isPending}
+          error={preview.isError ? preview.error.message : null}
+        />
       )}
       {step === 1 && first && (
         <MappingStep

@@ -5,7 +5,6 @@ import {
   Badge,
   Button,
   Center,
-  FileInput,
   Group,
   Loader,
   Paper,
@@ -31,6 +30,7 @@ import { CustomerFiltersPanel } from '../../components/CustomerFiltersPanel';
 import { CustomerTable } from '../../components/CustomerTable';
 import { useReportError } from '../../components/Notifier';
 import { RecordTable } from '../../components/RecordTable';
+import { SpreadsheetInput } from '../../components/SpreadsheetInput';
 import { useFormat } from '../../i18n/format';
 import { filtersFromParams, runFilterFromParams, withParam } from '../../lib/listParams';
 
@@ -250,22 +250,16 @@ function XlsxSource({ upload, setUpload }: { upload: MailListUpload | null; setU
   };
   return (
     <Stack>
-      <FileInput
+      <SpreadsheetInput
         label={t('mail.wizard.file')}
         description={t('mail.wizard.fileHint')}
         placeholder={t('mail.wizard.filePlaceholder')}
         accept=".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         value={file}
         onChange={pick}
-        clearable
-        maw={520}
-        rightSection={send.isPending ? <Loader size="xs" /> : undefined}
+        pending={send.isPending}
+        error={send.isError ? send.error.message : null}
       />
-      {send.isError && (
-        <Alert color="red" role="alert">
-          {send.error.message}
-        </Alert>
-      )}
       {upload && (
         <Stack>
           <Alert color={upload.matched > 0 ? 'teal' : 'orange'} role="status">
