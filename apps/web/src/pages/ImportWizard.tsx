@@ -4,7 +4,6 @@ import {
   Anchor,
   Badge,
   Button,
-  Center,
   Group,
   Loader,
   Progress,
@@ -33,6 +32,7 @@ import { useCustomFields } from '../api/admin';
 import { importReportUrl, isImportFinished, useImport, useImportPreview, useSaveImportMapping, useStartImport, useUndoImport } from '../api/imports';
 import { useSession } from '../api/session';
 import { useNotify, useReportError } from '../components/Notifier';
+import { LoadingOrMissing } from '../components/LoadingOrMissing';
 import { SpreadsheetInput } from '../components/SpreadsheetInput';
 import { useFormat } from '../i18n/format';
 import { currentLanguage } from '../i18n';
@@ -434,20 +434,7 @@ function ImportProgress({ id, onNew }: { id: string; onNew: () => void }) {
   const undo = useUndoImport();
   const notify = useNotify();
   const report = useReportError();
-  if (run.isLoading) {
-    return (
-      <Center p="lg">
-        <Loader aria-label={t('app.loading')} />
-      </Center>
-    );
-  }
-  if (!run.data) {
-    return (
-      <Alert color="red" role="alert">
-        {run.error?.message ?? t('app.notFound')}
-      </Alert>
-    );
-  }
+  if (!run.data) return <LoadingOrMissing loading={run.isLoading} error={run.error} />;
   const r = run.data;
   const finished = isImportFinished(r.state);
   const pct = Math.round(r.progress * 100);

@@ -30,6 +30,7 @@ import { CustomerFiltersPanel } from '../../components/CustomerFiltersPanel';
 import { CustomerTable } from '../../components/CustomerTable';
 import { useReportError } from '../../components/Notifier';
 import { RecordTable } from '../../components/RecordTable';
+import { LoadingOrMissing } from '../../components/LoadingOrMissing';
 import { SpreadsheetInput } from '../../components/SpreadsheetInput';
 import { useFormat } from '../../i18n/format';
 import { filtersFromParams, runFilterFromParams, withParam } from '../../lib/listParams';
@@ -444,20 +445,7 @@ function RunProgress({ kind, id, onNew }: { kind: RunKind; id: string; onNew: ()
   const { t } = useTranslation();
   const fmt = useFormat();
   const run = useRun(kind, id);
-  if (run.isLoading) {
-    return (
-      <Center p="lg">
-        <Loader aria-label={t('app.loading')} />
-      </Center>
-    );
-  }
-  if (!run.data) {
-    return (
-      <Alert color="red" role="alert">
-        {run.error?.message ?? t('app.notFound')}
-      </Alert>
-    );
-  }
+  if (!run.data) return <LoadingOrMissing loading={run.isLoading} error={run.error} />;
   const r = run.data;
   const pct = runPercent(r);
   const finished = isFinished(r.state);
