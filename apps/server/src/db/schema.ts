@@ -3,6 +3,7 @@ export * from '../modules/tenants/tables.js';
 export * from '../modules/users/tables.js';
 export * from '../modules/auth/tables.js';
 export * from '../modules/customers/tables.js';
+export * from '../modules/identity/tables.js';
 export * from '../modules/contacts/tables.js';
 export * from '../modules/interactions/tables.js';
 export * from '../modules/custom-fields/tables.js';

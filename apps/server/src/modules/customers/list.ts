@@ -3,6 +3,7 @@ import type { CustomerListQuery, CustomerPage, CustomerSummary, RunFilter } from
 import { rows, type Db } from '../../db/client.js';
 import { invalid } from '../../http/errors.js';
 import { listDefinitions, checkCustomValues } from '../custom-fields/service.js';
+import { cardsWithKey } from '../identity/index.js';
 import { normalizeEmail, normalizeIdNumber, normalizePhone } from './normalize.js';
 
 /**
@@ -33,23 +34,24 @@ export function searchCondition(q: string, region: string, tenantId: string): SQ
   if (!text) return null;
   const exact: SQL[] = [];
   const phone = normalizePhone(text, region);
-  if (phone) exact.push(sql`phones_norm @> array[${phone}]::text[]`);
-  if (text.includes('@')) exact.push(sql`emails_norm @> array[${normalizeEmail(text)}]::text[]`);
+  if (phone) exact.push(cardsWithKey(tenantId, 'phone', phone));
+  const email = text.includes('@') ? normalizeEmail(text) : null;
+  if (email) exact.push(cardsWithKey(tenantId, 'email', email));
   const digits = text.replace(/[\s-]/g, '');
   if (/^\d+$/.test(digits)) {
-    if (digits.length <= 15) exact.push(sql`customer_number = ${Number(digits)}`);
-    exact.push(sql`id_number_norm = ${normalizeIdNumber(digits, digits.length <= 9 ? 'israeli_id' : 'company')}`);
-    if (digits.length > 9) exact.push(sql`id_number_norm = ${digits}`);
+    if (digits.length <= 15) exact.push(sql`select id from customers where tenant_id = ${tenantId} and customer_number = ${Number(digits)}`);
+    const id = normalizeIdNumber(digits, digits.length <= 9 ? 'israeli_id' : 'company');
+    if (id) exact.push(cardsWithKey(tenantId, 'id_number', id));
+    if (digits.length > 9) exact.push(cardsWithKey(tenantId, 'id_number', digits));
   } else if (/^[A-Za-z0-9]{5,20}$/.test(digits) && /\d/.test(digits)) {
-    exact.push(sql`id_number_norm = ${digits.toUpperCase()}`); // a passport number
+    exact.push(cardsWithKey(tenantId, 'id_number', digits.toUpperCase())); // a passport number
   }
   const any: SQL[] = [];
   if (exact.length) {
     // Exact keys match a handful of cards: look them up first (index lookups, no ORDER BY) and sort
     // only those. As a plain condition next to `order by created_at desc limit 51`, the planner may
-    // walk the newest-first index instead, because it guesses thousands of matches for an array
-    // containment (@>) it has no statistics for: a full scan per phone or email search at 1M rows.
-    any.push(sql`id = any(array(select id from customers where tenant_id = ${tenantId} and (${sql.join(exact, sql` or `)})))`);
+    // walk the newest-first index instead of probing the keys.
+    any.push(sql`id = any(array(${sql.join(exact, sql` union `)}))`);
   }
   if (/\p{L}/u.test(text) && !text.includes('@')) {
     // Every word must appear somewhere in the name; the trigram index serves each LIKE. A word of

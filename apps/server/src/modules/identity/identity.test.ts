@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { rows } from '../../db/client.js';
 import { useApp } from '../../testing/index.js';
-import { insertCustomers } from '../customers/bulk.js';
+import { insertCustomers, updateCustomers } from '../customers/bulk.js';
 import { cardValues } from '../customers/card.js';
 import { matchBatch } from './index.js';
 
@@ -60,4 +62,60 @@ describe('identity resolution', () => {
     expect(found.get(2999)![0]!.id).toBe(existing[2999]!.id);
     expect(found.has(3000)).toBe(false);
   });
+
+  it('keeps the key table equal to the cards through every kind of write (COPY, the API, bulk and single updates, deletes, truncate)', async () => {
+    const keys = () =>
+      rows<{ kind: string; value: string; n: number }>(
+        t.db,
+        sql`select kind, value, count(*)::int as n from customer_keys where tenant_id = ${t.fx.tenantId} group by 1, 2 order by 1, 2`,
+      );
+    // What the cards say, flattened here independently of the triggers.
+    const expected = async () => {
+      const cardsNow = await rows<{ phones_norm: string[]; emails_norm: string[]; id_number_norm: string | null }>(
+        t.db,
+        sql`select phones_norm, emails_norm, id_number_norm from customers where tenant_id = ${t.fx.tenantId}`,
+      );
+      const count = new Map<string, number>();
+      for (const c of cardsNow) {
+        for (const [kind, list] of [['phone', c.phones_norm], ['email', c.emails_norm], ['id_number', c.id_number_norm ? [c.id_number_norm] : []]] as const) {
+          for (const value of list) count.set(`${kind}\t${value}`, (count.get(`${kind}\t${value}`) ?? 0) + 1);
+        }
+      }
+      return [...count].map(([k, n]) => ({ kind: k.split('\t')[0]!, value: k.split('\t')[1]!, n })).sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1));
+    };
+    const same = async () => expect(await keys()).toEqual(await expected());
+
+    const [a, b] = await cards([
+      { lastName: 'א', phone: '050-111 1111', phones: ['03-611 1111'], email: 'A@example.com', idType: 'israeli_id', idNumber: '000000018' },
+      { lastName: 'ב', email: 'b@example.com', emails: ['b2@example.com'] },
+    ]);
+    await same();
+    expect((await keys()).length).toBe(6);
+
+    // Through the API (the ORM's insert and update).
+    const c = await t.admin.post('/api/v1/customers', { lastName: 'ג', phone: '052-222 2222', email: 'c@example.com' });
+    expect(c.status).toBe(201);
+    await same();
+    expect((await t.admin.patch(`/api/v1/customers/${c.body.id}`, { email: 'c.new@example.com', phone: '052-333 3333' })).status).toBe(200);
+    await same();
+    expect(await matchBatch(t.db, t.fx.tenantId, [{ phones: ['+972522222222'], emails: ['c@example.com'], idNumbers: [] }])).toEqual(new Map());
+
+    // A bulk update that changes keys on one card and only a name on another.
+    await updateCustomers(t.db, t.fx.tenantId, [
+      { id: a!.id, values: { emailsNorm: ['a.other@example.com'], email: 'a.other@example.com' } },
+      { id: b!.id, values: { firstName: 'בני' } },
+    ]);
+    await same();
+    // A status change on every card (no key changes).
+    await t.db.execute(sql`update customers set status = 'in_process' where tenant_id = ${t.fx.tenantId}`);
+    await same();
+
+    await t.db.execute(sql`delete from customers where id = ${a!.id}`);
+    await same();
+    expect(await matchBatch(t.db, t.fx.tenantId, [{ phones: ['+972501111111'], emails: [], idNumbers: ['000000018'] }])).toEqual(new Map());
+
+    await t.db.execute(sql`truncate tenants cascade`);
+    expect(await rows(t.db, sql`select 1 from customer_keys`)).toEqual([]);
+  });
 });
+

@@ -191,9 +191,7 @@ async function lookup(db: Db, tenantId: string, batch: Pending[]): Promise<Map<s
     sql`with x as (select * from jsonb_to_recordset(${input}::jsonb) as x(i int, j int, k text, v text))
         select x.i, x.j, c.id from x join customers c on c.tenant_id = ${tenantId} and c.customer_number = (case when x.k = 'customer_number' then x.v::bigint end) where x.k = 'customer_number'
         union
-        select x.i, x.j, c.id from x join customers c on c.tenant_id = ${tenantId} and c.emails_norm @> array[x.v] where x.k = 'email'
-        union
-        select x.i, x.j, c.id from x join customers c on c.tenant_id = ${tenantId} and c.id_number_norm = x.v where x.k = 'id_number'`,
+        select x.i, x.j, c.customer_id as id from x join customer_keys c on c.tenant_id = ${tenantId} and c.kind = x.k and c.value = x.v where x.k in ('email', 'id_number')`,
   );
   const out = new Map<string, string[]>();
   for (const r of found) out.set(`${r.i}:${r.j}`, [...(out.get(`${r.i}:${r.j}`) ?? []), r.id]);

@@ -1,9 +1,10 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { cardsWithKey } from '../identity/index.js';
 
 /**
  * Filing: every sent message becomes an `email` interaction on every card of the tenant whose
- * email addresses include the recipient (case-insensitive, through the `emails_norm` index),
+ * email addresses include the recipient (case-insensitive, through customer_keys),
  * linked to its outbox row (and through it, its run). The filed copy is rendered with
  * credentials masked: it never shows a password or a working set-password link.
  */
@@ -30,12 +31,11 @@ export function filingRow(m: FiledMessage): { outbox_id: string; tenant_id: stri
  */
 export function fileFrom(source: SQL): SQL {
   return sql`insert into interactions (tenant_id, customer_id, outbox_id, type, subject, body, created_by)
-        select c.tenant_id, c.id, x.outbox_id, 'email', x.subject, x.body, ${FILED_BY}
+        select x.tenant_id, c.customer_id, x.outbox_id, 'email', x.subject, x.body, ${FILED_BY}
           from (${source}) as x
-          -- One probe of the emails_norm GIN index per address: OFFSET 0 keeps the subquery apart, so
-          -- the planner cannot turn it into a scan of all the tenant's cards; the tenant is checked after.
-          cross join lateral (select c.id, c.tenant_id from customers c where c.emails_norm @> array[x.addr] offset 0) c
-         where c.tenant_id = x.tenant_id`;
+          -- One probe of the key index per address: OFFSET 0 keeps the subquery apart, so the
+          -- planner cannot turn it into a scan of all the tenant's keys.
+          cross join lateral (${cardsWithKey(sql`x.tenant_id`, 'email', sql`x.addr`)} offset 0) c`;
 }
 
 /** Files a batch of sent messages in one statement; returns how many interactions were written. */

@@ -5,6 +5,7 @@ import type { PortalContext } from '../../http/access.js';
 import { AppError, invalid, notFound } from '../../http/errors.js';
 import { hashPassword, randomToken, safeEqual, sha256, verifyPassword } from '../auth/passwords.js';
 import { customers } from '../customers/tables.js';
+import { cardsWithKey } from '../identity/index.js';
 import { decryptSecret } from '../secrets/index.js';
 import * as throttle from '../throttle/index.js';
 import { tenants } from '../tenants/tables.js';
@@ -54,7 +55,7 @@ async function findCustomer(db: Db, tenantId: string, username: string): Promise
   const found = await db
     .select({ id: customers.id })
     .from(customers)
-    .where(and(eq(customers.tenantId, tenantId), sql`${customers.emailsNorm} @> array[${name.toLowerCase()}]::text[]`))
+    .where(and(eq(customers.tenantId, tenantId), sql`${customers.id} in (${cardsWithKey(tenantId, 'email', name.toLowerCase())})`))
     .limit(2);
   return found.length === 1 ? found[0]!.id : null;
 }
