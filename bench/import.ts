@@ -22,6 +22,7 @@ import { benchSecretKey, openBenchDatabase } from './database.js';
  *   BENCH_IMPORT_CUSTOMERS    M existing customers (1,000,000 on PostgreSQL, 100,000 on PGlite)
  *   BENCH_IMPORT_ROWS         N rows in the file (100,000; 1,000,000 for the large-file target: ≤ 120 s, peak RSS ≤ 400 MB)
  *   BENCH_REUSE=1             reuse (and keep) the loaded database
+ *   BENCH_IMPORT_NODE_ARGS    extra node flags for the import process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  */
 const env = process.env;
 const url = env.BENCH_DATABASE_URL || undefined;
@@ -77,7 +78,8 @@ if (bench.url) {
   // As a user runs it: `kesher import FILE --policy fill` in a process of its own, whose peak RSS
   // (VmHWM) is the import's memory — the bench process and the file's writer are not in it.
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts', 'import', file, '--policy', 'fill'], {
+  const nodeArgs = (env.BENCH_IMPORT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'apps/server/src/main.ts', 'import', file, '--policy', 'fill'], {
     cwd: root,
     env: { ...process.env, ...bench.serverEnv, KESHER_SECRET_KEY: benchSecretKey('import') },
     stdio: ['ignore', 'pipe', 'inherit'],

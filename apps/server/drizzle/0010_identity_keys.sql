@@ -25,22 +25,21 @@ BEGIN
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE FUNCTION customer_keys_delete() RETURNS trigger LANGUAGE plpgsql
--- Index probes per key: a card's key count is guessed at 21, so an undo of 90,000 cards would
--- otherwise sort millions of guessed rows for a merge join over the whole index (5 s, not 0.5).
-SET enable_mergejoin = off SET enable_hashjoin = off AS $$
+CREATE FUNCTION customer_keys_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  -- Each key by its full value, through the lookup index (no second index on customer_id).
-  DELETE FROM customer_keys c
-   USING (SELECT o.tenant_id, k.kind, k.value, o.id
-            FROM old_cards o
-                 CROSS JOIN LATERAL card_keys(o.phones_norm, o.emails_norm, o.id_number_norm) AS k) AS g(tenant_id, kind, value, customer_id)
-   WHERE c.tenant_id = g.tenant_id AND c.kind = g.kind AND c.value = g.value AND c.customer_id = g.customer_id;
+  -- Each key found by its full value through the lookup index (a lateral probe, so the planner
+  -- cannot turn an undo of 90,000 cards into a merge join over the whole index), then deleted by
+  -- its row address: no second index on customer_id to keep up.
+  DELETE FROM customer_keys WHERE ctid = ANY (ARRAY(
+    SELECT x.ctid
+      FROM old_cards o
+           CROSS JOIN LATERAL card_keys(o.phones_norm, o.emails_norm, o.id_number_norm) AS k
+           CROSS JOIN LATERAL (SELECT c.ctid FROM customer_keys c
+                                WHERE c.tenant_id = o.tenant_id AND c.kind = k.kind AND c.value = k.value AND c.customer_id = o.id OFFSET 0) AS x));
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE FUNCTION customer_keys_update() RETURNS trigger LANGUAGE plpgsql
-SET enable_mergejoin = off SET enable_hashjoin = off AS $$
+CREATE FUNCTION customer_keys_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   -- The keys the statement took away and the ones it added (most updates change neither: a
   -- status, a name); set differences, so a bulk update costs two hashed passes, not a join.
@@ -49,9 +48,11 @@ BEGIN
   ), after AS (
     SELECT n.tenant_id, k.kind, k.value, n.id FROM new_cards n CROSS JOIN LATERAL card_keys(n.phones_norm, n.emails_norm, n.id_number_norm) AS k
   ), gone AS (
-    DELETE FROM customer_keys c
-     USING (SELECT * FROM before EXCEPT ALL SELECT * FROM after) AS g(tenant_id, kind, value, customer_id)
-     WHERE c.tenant_id = g.tenant_id AND c.kind = g.kind AND c.value = g.value AND c.customer_id = g.customer_id
+    DELETE FROM customer_keys WHERE ctid = ANY (ARRAY(
+      SELECT x.ctid
+        FROM (SELECT * FROM before EXCEPT ALL SELECT * FROM after) AS g(tenant_id, kind, value, customer_id)
+             CROSS JOIN LATERAL (SELECT c.ctid FROM customer_keys c
+                                  WHERE c.tenant_id = g.tenant_id AND c.kind = g.kind AND c.value = g.value AND c.customer_id = g.customer_id OFFSET 0) AS x))
   )
   INSERT INTO customer_keys (tenant_id, kind, value, customer_id)
   SELECT * FROM after EXCEPT ALL SELECT * FROM before;
