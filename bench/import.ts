@@ -75,11 +75,13 @@ if (bench.label.startsWith('PostgreSQL')) {
 let id: string;
 let seconds: number;
 if (bench.url) {
-  // As a user runs it: `kesher import FILE --policy fill` in a process of its own, whose peak RSS
+  // As a user runs it: `npm run kesher -- import FILE --policy fill` in a process of its own, whose peak RSS
   // (VmHWM) is the import's memory — the bench process and the file's writer are not in it.
   const started = performance.now();
+  // The command line of `npm run kesher` (root package.json), without npm in between.
+  const kesher = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { kesher: string } }).scripts.kesher.split(/\s+/).slice(1);
   const nodeArgs = (env.BENCH_IMPORT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'apps/server/src/main.ts', 'import', file, '--policy', 'fill'], {
+  const child = spawn(process.execPath, [...nodeArgs, ...kesher, 'import', file, '--policy', 'fill'], {
     cwd: root,
     env: { ...process.env, ...bench.serverEnv, KESHER_SECRET_KEY: benchSecretKey('import') },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,17 +1,13 @@
 import { parseArgs } from 'node:util';
 import { readConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
-import { buildApp } from './app.js';
-import { bootstrap } from './modules/tenants/bootstrap.js';
-import { createUser } from './modules/users/service.js';
-import { loadDemo } from './modules/demo/index.js';
 import { rows } from './db/client.js';
 import { configureSecrets } from './modules/secrets/index.js';
-import { analyzeStale } from './db/statistics.js';
-import { mailSettings, startMailWorker, type WorkerLog } from './modules/mail/index.js';
-import { startRunPreparer } from './modules/invitations/index.js';
-import { ImportRunner, startImport, startImportRunner, getImport } from './modules/imports/index.js';
+import type { WorkerLog } from './modules/mail/index.js';
 import { sql } from 'drizzle-orm';
+
+// Each command loads only the modules it uses (dynamic imports below): `kesher import` then stays
+// clear of the web server, the mail worker and their dependencies (≈ 20 MB of a small process).
 
 const USAGE = `kesher <command>
 
@@ -43,7 +39,12 @@ async function firstTenantId(database: Database): Promise<string> {
  * (turns confirmed invitation / bulk runs into outbox messages). stop() lets both finish what is
  * in flight.
  */
-function startBackground(database: Database, config: Config, log: WorkerLog): { stop(): Promise<void> } {
+async function startBackground(database: Database, config: Config, log: WorkerLog): Promise<{ stop(): Promise<void> }> {
+  const [{ mailSettings, startMailWorker }, { startRunPreparer }, { startImportRunner }] = await Promise.all([
+    import('./modules/mail/index.js'),
+    import('./modules/invitations/index.js'),
+    import('./modules/imports/runner.js'),
+  ]);
   const mail = { publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom };
   const worker = startMailWorker(database.db, { ...mail, log });
   const preparer = startRunPreparer(database.db, { settings: mailSettings(mail), log, ...(config.runPageSize ? { pageSize: config.runPageSize } : {}) });
@@ -64,8 +65,10 @@ const printAdminLogin = (email: string, password: string | null) =>
 
 async function serve(config: Config, withWorker: boolean): Promise<void> {
   const database = await open(config);
+  const { bootstrap } = await import('./modules/tenants/bootstrap.js');
   const first = await bootstrap(database.db, { email: config.adminEmail, password: config.adminPassword });
   if (first) printAdminLogin(first.email, first.password);
+  const { buildApp } = await import('./app.js');
   const app = await buildApp({ db: database.db, trustProxy: config.trustProxy, logLevel: config.logLevel, publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom });
   let background: { stop(): Promise<void> } | undefined;
   let closing = false;
@@ -80,9 +83,10 @@ async function serve(config: Config, withWorker: boolean): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
-  if (withWorker) background = startBackground(database, config, app.log);
+  if (withWorker) background = await startBackground(database, config, app.log);
   if (database.kind === 'pglite') {
     // In the background: the server answers meanwhile (queries wait their turn for a moment).
+    const { analyzeStale } = await import('./db/statistics.js');
     void analyzeStale(database.db).catch((err: unknown) => app.log.warn({ err }, 'analyze failed'));
   }
   console.log(`Kesher is running: http://localhost:${config.port}  (database: ${database.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL'})`);
@@ -93,7 +97,7 @@ async function runWorker(config: Config): Promise<void> {
   const database = await open(config);
   const { default: pino } = await import('pino');
   const log = pino({ level: config.logLevel });
-  const worker = startBackground(database, config, log);
+  const worker = await startBackground(database, config, log);
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'mail worker: stopping after the messages in flight');
     await worker.stop();
@@ -112,6 +116,7 @@ async function importCommand(config: Config, file: string | undefined, policyArg
   const { createReadStream } = await import('node:fs');
   const { basename } = await import('node:path');
   const database = await open(config);
+  const [{ startImport, getImport }, { ImportRunner }] = await Promise.all([import('./modules/imports/service.js'), import('./modules/imports/runner.js')]);
   try {
     const tenantId = await firstTenantId(database);
     const started = Date.now();
@@ -156,6 +161,7 @@ async function main(argv: string[]): Promise<void> {
     case 'user': {
       if (sub !== 'create' || !values.email) throw new Error(USAGE);
       const database = await open(config);
+      const [{ bootstrap }, { createUser }] = await Promise.all([import('./modules/tenants/bootstrap.js'), import('./modules/users/service.js')]);
       const first = await bootstrap(database.db, {});
       const tenantId = first?.tenantId ?? (await firstTenantId(database));
       const password = values.password ?? (await import('./modules/auth/passwords.js')).generateAdminPassword();
@@ -167,6 +173,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'demo': {
       const database = await open(config);
+      const [{ bootstrap }, { loadDemo }] = await Promise.all([import('./modules/tenants/bootstrap.js'), import('./modules/demo/index.js')]);
       const first = await bootstrap(database.db, { email: config.adminEmail, password: config.adminPassword });
       if (first) printAdminLogin(first.email, first.password);
       const n = await loadDemo(database.db, first?.tenantId ?? (await firstTenantId(database)), Number(values.count ?? 300));

@@ -80,6 +80,18 @@ function escapeCopy(s: string): string {
   return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+/** `n` random bytes from a pool filled 4 KB at a time (one call into the CSPRNG per 512 ids, not per id). */
+function randomPool(n: number): Buffer {
+  if (poolAt + n > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  poolAt += n;
+  return pool.subarray(poolAt - n, poolAt);
+}
+
 let lastMs = 0;
 let seq = 0;
 /**
@@ -100,7 +112,7 @@ export function uuidv7(): string {
     lastMs = ms;
     seq = 0;
   }
-  const r = randomBytes(8);
+  const r = randomPool(8);
   const hex = ms.toString(16).padStart(12, '0');
   const a = (0x7000 | seq).toString(16);
   const b = ((r[0]! & 0x3f) | 0x80).toString(16).padStart(2, '0') + r[1]!.toString(16).padStart(2, '0');

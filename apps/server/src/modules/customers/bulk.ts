@@ -19,14 +19,10 @@ type Column = keyof typeof COLUMNS;
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** What a column holds when a card leaves it out (the table's defaults; COPY takes a value for every row). */
-const DEFAULTS: Partial<Record<Column, () => unknown>> = {
-  status: () => 'new',
-  custom: () => ({}),
-  phones: () => [],
-  emails: () => [],
-  phones_norm: () => [],
-  emails_norm: () => [],
-};
+const DEFAULTS: Partial<Record<Column, CopyValue>> = { status: 'new', custom: {}, phones: [], emails: [], phones_norm: [], emails_norm: [] };
+
+/** Each column with the card's (camelCase) key that feeds it. */
+const FIELDS = (Object.keys(COLUMNS) as Column[]).map((column) => ({ column, key: column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) }));
 
 /**
  * Inserts many prepared cards with one COPY, numbering them in order (ids are time-ordered
@@ -41,32 +37,21 @@ export async function insertCustomers(
   if (cards.length === 0) return [];
   const first = await reserveCustomerNumbers(tx, tenantId, cards.length);
   // Only the columns some card sets; the others keep the table's defaults.
-  const used = new Set<Column>();
-  const rowsOf = cards.map((card) => {
-    const row: Partial<Record<Column, unknown>> = {};
-    for (const k in card) {
-      const v = (card as Record<string, unknown>)[k];
-      if (v === undefined) continue;
-      const c = snake(k) as Column;
-      if (!(c in COLUMNS)) continue;
-      row[c] = v;
-      used.add(c);
-    }
-    return row;
-  });
-  const names = (Object.keys(COLUMNS) as Column[]).filter((c) => used.has(c));
+  const used = FIELDS.filter(({ key }) => cards.some((card) => (card as Record<string, unknown>)[key] !== undefined));
   const now = new Date();
   const made = cards.map((_, i) => ({ id: uuidv7(), customerNumber: first + i }));
   await copyRows(
     tx,
     'customers',
-    ['id', 'tenant_id', 'customer_number', ...names],
-    rowsOf.map((row, i) => [
-      made[i]!.id,
-      tenantId,
-      made[i]!.customerNumber,
-      ...names.map((c) => (row[c] ?? (c === 'created_at' ? now : DEFAULTS[c]?.()) ?? null) as CopyValue),
-    ]),
+    ['id', 'tenant_id', 'customer_number', ...used.map((f) => f.column)],
+    cards.map((card, i) => {
+      const line: CopyValue[] = [made[i]!.id, tenantId, made[i]!.customerNumber];
+      for (const { column, key } of used) {
+        const v = (card as Record<string, unknown>)[key] as CopyValue;
+        line.push(v ?? (column === 'created_at' ? now : DEFAULTS[column]) ?? null);
+      }
+      return line;
+    }),
   );
   return made;
 }

@@ -45,17 +45,15 @@ export const cardsWithKey = (tenantId: string | SQL, kind: KeyKind, value: strin
  */
 export async function matchBatch(db: Db, tenantId: string, candidates: IdentityKeys[]): Promise<Map<number, DuplicateMatch[]>> {
   const wanted = new Map<string, number[]>(); // "kind:value" → candidate indexes
-  const kinds: KeyKind[] = [];
-  const values: string[] = [];
+  const keys: { kind: KeyKind; v: string }[] = [];
   const add = (kind: KeyKind, list: string[], i: number) => {
-    for (const v of new Set(list)) {
+    for (const v of list.length > 1 ? new Set(list) : list) {
       const k = `${kind}:${v}`;
       const at = wanted.get(k);
       if (at) at.push(i);
       else {
         wanted.set(k, [i]);
-        kinds.push(kind);
-        values.push(v);
+        keys.push({ kind, v });
       }
     }
   };
@@ -65,7 +63,11 @@ export async function matchBatch(db: Db, tenantId: string, candidates: IdentityK
     add('id_number', c.idNumbers, i);
   });
   const result = new Map<number, DuplicateMatch[]>();
-  if (values.length === 0) return result;
+  if (keys.length === 0) return result;
+  // In index order: consecutive probes walk neighbouring pages instead of the whole index at random.
+  keys.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.v < b.v ? -1 : a.v > b.v ? 1 : 0));
+  const kinds = keys.map((k) => k.kind);
+  const values = keys.map((k) => k.v);
 
   // Lateral probes (one index descent per key; OFFSET 0 keeps each apart), so the planner never
   // hash-joins a batch against a scan of every key of the tenant.

@@ -32,7 +32,6 @@ export interface RowProblem {
 
 export interface PreparedRow {
   row: number;
-  cells: Record<string, string>;
   fields: CustomerFields;
   /** Column values as card.ts prepares them (normalised keys included); for a create. */
   values: CustomerValues;
@@ -107,16 +106,20 @@ function phoneText(v: string): string {
   return t;
 }
 
+const byKey = new WeakMap<CustomFieldDefinition[], Map<string, CustomFieldDefinition>>();
+/** The tenant's spare fields by key, made once per list (not once per row of a million-row file). */
+function definitionsByKey(list: CustomFieldDefinition[]): Map<string, CustomFieldDefinition> {
+  let map = byKey.get(list);
+  if (!map) byKey.set(list, (map = new Map(list.map((d) => [d.key, d]))));
+  return map;
+}
+
 export function prepareRow(row: TableRow, bound: BoundMapping, ctx: RowContext): PreparedRow {
   const problems: RowProblem[] = [];
   const fields: Record<string, unknown> = {};
   const custom: Record<string, unknown> = {};
   const columnOf = new Map<string, string>();
-  const cells: Record<string, string> = {};
-  bound.headers.forEach((h, i) => {
-    if (h && row.cells[i]) cells[h] = row.cells[i]!;
-  });
-  const defs = new Map(ctx.definitions.map((d) => [d.key, d]));
+  const defs = definitionsByKey(ctx.definitions);
   const set = (field: string, v: unknown, header: string) => {
     if (fields[field] !== undefined) return;
     fields[field] = v;
@@ -250,7 +253,6 @@ export function prepareRow(row: TableRow, bound: BoundMapping, ctx: RowContext):
   }
   return {
     row: row.rowNumber,
-    cells,
     fields: input,
     values,
     name: fullName(input.firstName ?? null, input.lastName ?? null) || null,
