@@ -63,7 +63,7 @@ describe('identity resolution', () => {
     expect(found.has(3000)).toBe(false);
   });
 
-  it('keeps the key table equal to the cards through every kind of write (COPY, the API, bulk and single updates, deletes, truncate)', async () => {
+  it('keeps the key table equal to the cards through every kind of write (COPY, the API, bulk and single updates, deletes, deleting the tenant)', async () => {
     const keys = () =>
       rows<{ kind: string; value: string; n: number }>(
         t.db,
@@ -114,8 +114,17 @@ describe('identity resolution', () => {
     await same();
     expect(await matchBatch(t.db, t.fx.tenantId, [{ phones: ['+972501111111'], emails: [], idNumbers: ['000000018'] }])).toEqual(new Map());
 
+    // A tenant deleted: its cards go by the foreign key's cascade, and their keys with them.
+    expect((await keys()).length).toBeGreaterThan(0);
+    await t.db.execute(sql`delete from tenants where id = ${t.fx.tenantId}`);
+    expect(await rows(t.db, sql`select 1 from customer_keys`)).toEqual([]);
+
+  });
+
+  it('a truncate of the cards (cascading from tenants) empties the key table too', async () => {
+    await cards([{ lastName: 'ה', phone: '054-123 4567', email: 'h@example.com' }]);
+    expect(await rows(t.db, sql`select 1 from customer_keys`)).toHaveLength(2);
     await t.db.execute(sql`truncate tenants cascade`);
     expect(await rows(t.db, sql`select 1 from customer_keys`)).toEqual([]);
   });
 });
-
