@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import {
   Alert,
   Badge,
@@ -94,12 +95,12 @@ export function TemplateEditor() {
     const value = draft[target];
     const start = el?.selectionStart ?? value.length;
     const end = el?.selectionEnd ?? value.length;
-    setDraft({ ...draft, [target]: value.slice(0, start) + token + value.slice(end) });
-    requestAnimationFrame(() => {
-      if (!el) return;
-      el.focus();
-      el.setSelectionRange(start + token.length, start + token.length);
-    });
+    // Rendered at once, so the cursor is after the field before the next key press (set in a later
+    // frame, it could land between the characters of someone already typing on).
+    flushSync(() => setDraft({ ...draft, [target]: value.slice(0, start) + token + value.slice(end) }));
+    if (!el) return;
+    el.focus();
+    el.setSelectionRange(start + token.length, start + token.length);
   };
   const edit = (target: Target, value: string) => {
     setDraft((d) => ({ ...d, [target]: value }));
