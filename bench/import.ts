@@ -68,8 +68,8 @@ console.log(`File: ${fmt(size)} rows, ${mb(statSync(file).size)} (written in ${f
 // the bench server runs without autovacuum).
 if (bench.label.startsWith('PostgreSQL')) {
   const tv = performance.now();
-  await db.execute(sql`vacuum (analyze) customers, import_rows`);
-  console.log(`vacuum (analyze) customers, import_rows: ${fmt((performance.now() - tv) / 1000, 1)} s\n`);
+  await db.execute(sql`vacuum (analyze) customers, customer_keys, import_rows`);
+  console.log(`vacuum (analyze) customers, customer_keys, import_rows: ${fmt((performance.now() - tv) / 1000, 1)} s\n`);
 }
 
 let id: string;

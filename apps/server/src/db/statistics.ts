@@ -41,6 +41,7 @@ export async function flushGinPendingLists(db: Db): Promise<void> {
 /** After a bulk load of customers (demo, import): fresh statistics for the tables it touched. */
 export async function analyzeCustomers(db: Db): Promise<void> {
   await db.execute(sql`analyze customers`);
+  await db.execute(sql`analyze customer_keys`);
   await db.execute(sql`analyze interactions`);
   await flushGinPendingLists(db);
 }
