@@ -81,3 +81,24 @@ export class PollLoop {
     });
   }
 }
+
+/**
+ * A background job driven by a PollLoop (the run preparer, the import runner): start() and
+ * stop(); stop() lets the page or batch in flight end and hands the work back for any process
+ * to resume (the job throws `Stopping` between its pages or batches when `poll.stopping`).
+ */
+export abstract class PolledJob {
+  protected abstract readonly poll: PollLoop;
+
+  start(): this {
+    this.poll.start();
+    return this;
+  }
+
+  stop(): Promise<void> {
+    return this.poll.stop();
+  }
+}
+
+/** Thrown between pages or batches when the job is asked to stop. */
+export class Stopping extends Error {}

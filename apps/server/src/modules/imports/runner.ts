@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { PollLoop } from '../../jobs/poll-loop.js';
+import { PolledJob, PollLoop, Stopping } from '../../jobs/poll-loop.js';
 import type { ImportPolicy, ImportRowAction } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { GrowthWatch } from '../../db/statistics.js';
@@ -39,7 +39,6 @@ export interface ImportRunnerOptions {
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 class LostLease extends Error {}
-class Stopping extends Error {}
 
 interface Claimed {
   id: string;
@@ -58,15 +57,16 @@ interface Claimed {
   token: string;
 }
 
-export class ImportRunner {
+export class ImportRunner extends PolledJob {
   private readonly opts: Required<Omit<ImportRunnerOptions, 'onBatch'>> & Pick<ImportRunnerOptions, 'onBatch'>;
-  private readonly poll: PollLoop;
+  protected readonly poll: PollLoop;
   private swept = 0;
 
   constructor(
     private readonly db: Db,
     options: ImportRunnerOptions = {},
   ) {
+    super();
     this.opts = { batchSize: 2000, leaseSeconds: 120, idleMs: 1000, maxAttempts: 3, retrySeconds: 30, log: quiet, ...options };
     this.poll = new PollLoop({
       name: 'import runner',
@@ -82,16 +82,6 @@ export class ImportRunner {
         await this.sweep();
       },
     });
-  }
-
-  start(): this {
-    this.poll.start();
-    return this;
-  }
-
-  /** Stops after the batch in flight; the import is handed back (any runner resumes it). */
-  stop(): Promise<void> {
-    return this.poll.stop();
   }
 
   /** Claims one import and runs it to the end (or until it fails or is lost); false when there was none. */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { PollLoop } from '../../jobs/poll-loop.js';
+import { PolledJob, PollLoop, Stopping } from '../../jobs/poll-loop.js';
 import { rows, type Db } from '../../db/client.js';
 import { enqueueMessages, markRunSending, outboxEvents, type MailSettings, type Recipient, type WorkerLog } from '../mail/index.js';
 import { ensureInitialPasswords, invitationCredentials } from '../portal/index.js';
@@ -54,7 +54,6 @@ export class LostLease extends Error {
 }
 
 /** stop() was called between two pages. */
-class Stopping extends Error {}
 
 interface ClaimedRun {
   id: string;
@@ -66,26 +65,17 @@ interface ClaimedRun {
   prepare: PrepareNotes;
 }
 
-export class RunPreparer {
+export class RunPreparer extends PolledJob {
   private readonly opts: Required<Omit<PreparerOptions, 'onPage'>> & Pick<PreparerOptions, 'onPage'>;
-  private readonly poll: PollLoop;
+  protected readonly poll: PollLoop;
 
   constructor(
     private readonly db: Db,
     options: PreparerOptions,
   ) {
+    super();
     this.opts = { pageSize: 5000, leaseSeconds: 60, idleMs: 1000, maxAttempts: 5, retrySeconds: 30, log: quiet, ...options };
     this.poll = new PollLoop({ name: 'run preparer', idleMs: this.opts.idleMs, wakeOn: runEvents, event: 'created', log: this.opts.log, tick: () => this.runOnce() });
-  }
-
-  start(): this {
-    this.poll.start();
-    return this;
-  }
-
-  /** Stops after the page in flight; the run it was preparing is handed back (any preparer resumes it). */
-  stop(): Promise<void> {
-    return this.poll.stop();
   }
 
   /** Claims one run and prepares it to the end (or until it fails or is lost); false when there was none. */
