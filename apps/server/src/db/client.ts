@@ -32,9 +32,9 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   // bigint comes back as a string by default; customer numbers and counts fit a JS number.
   pg.types.setTypeParser(20, (v) => Number(v));
   await migratePostgres(url);
-  // No JIT: the planner overestimates array-containment probes (thousands of rows each), crosses
-  // jit_above_cost, and spends ~340 ms compiling a duplicate check that runs in 15 ms. Our queries
-  // are short and index-driven; JIT only adds latency. Set by pg-pool's onConnect hook, which runs
+  // No JIT (ADR 0010): a misestimated duplicate check crossed jit_above_cost and spent ~340 ms
+  // compiling a query that runs in 15 ms. Our queries are short and index-driven; JIT only adds
+  // latency. Set by pg-pool's onConnect hook, which runs
   // before the connection is handed out (a query from the 'connect' event raced the first one).
   const config: PoolConfig & { onConnect(client: PoolClient): Promise<void> } = {
     connectionString: url,
@@ -85,7 +85,6 @@ async function openPglite(dataDir: string): Promise<Database> {
   return { db, kind: 'pglite', close: () => client.close() };
 }
 
-/** Rows of a raw SQL query, the same on both drivers. */
 const singleConnection = new WeakSet<Db>();
 
 /**
@@ -94,6 +93,7 @@ const singleConnection = new WeakSet<Db>();
  */
 export const hasOneConnection = (db: Db): boolean => singleConnection.has(db);
 
+/** Rows of a raw SQL query, the same on both drivers. */
 export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };
   return result.rows;

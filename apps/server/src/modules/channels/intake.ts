@@ -8,11 +8,11 @@ import { hasOneConnection, rows, type Db } from '../../db/client.js';
 import { AppError, invalid, type FieldErrorSpec } from '../../http/errors.js';
 import { Batcher, settled, type Settled } from '../../jobs/batcher.js';
 import { insertCustomers, updateCustomers } from '../customers/bulk.js';
-import { cardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
+import { cardValues, checkedCardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
 import { normalizePhone } from '../customers/normalize.js';
-import { automaticMove } from '../customers/status-rules.js';
+import { automaticMove, statusChangeSubject } from '../customers/status-rules.js';
 import { customers } from '../customers/tables.js';
-import { checkCustomValues, listDefinitions } from '../custom-fields/service.js';
+import { listDefinitions } from '../custom-fields/service.js';
 import { keyStrings, keysOf, matchBatch, type IdentityKeys } from '../identity/index.js';
 import { enqueueNotification, NEW_LEAD_TEMPLATE } from '../mail/index.js';
 import { lockCustomerNumbers } from '../tenants/service.js';
@@ -335,13 +335,7 @@ const NO_REPLY: IntakeReply = { id: null, customerNumber: null, duplicate: false
 function acceptable(fields: CustomerFields, current: CustomerRow | null, p: Prepared, definitions: CustomFieldDefinition[]): CustomerValues {
   let input: Record<string, unknown> = { ...fields };
   for (let attempt = 0; ; attempt++) {
-    const { custom, ...plain } = input as CustomerFields;
-    const { values, errors } = cardValues(plain, current, p.tenant.defaultRegion);
-    if (custom) {
-      const checked = checkCustomValues(definitions, custom, false);
-      errors.push(...checked.errors.map((e) => ({ ...e, path: e.path.startsWith('custom.') ? e.path : `custom.${e.path}` })));
-      values.custom = { ...(current?.custom ?? {}), ...checked.values };
-    }
+    const { values, errors } = checkedCardValues(input as CustomerFields, current, p.tenant.defaultRegion, definitions);
     if (errors.length === 0) return values;
     if (attempt >= 2) throw invalid(errors); // never written half-checked: this submission fails alone
     const next: Record<string, unknown> = { ...input };
@@ -583,7 +577,7 @@ async function processRound(
           const outcome: SubmissionOutcome = to === 'new' ? 'renewed' : 'filled';
           if (to) {
             values.status = to;
-            interactionRows.push({ tenant_id: tenantId, customer_id: state.id, type: 'system', subject: `status: ${state.status} → ${to}`, body: null, created_by: p.channel.name });
+            interactionRows.push({ tenant_id: tenantId, customer_id: state.id, type: 'system', subject: statusChangeSubject(state.status, to), body: null, created_by: p.channel.name });
           }
           values.websiteLastToken = outcome === 'renewed' ? 'renewed' : 'hot_lead';
           changes.push({ id: state.id, values });

@@ -14,10 +14,10 @@ import { Batcher, settled } from '../../jobs/batcher.js';
 import type { MailSettings } from '../mail/index.js';
 import * as throttle from '../throttle/index.js';
 import { Intake, replay, type IncomingFile, type IntakeResult, type IntakeTenant, type Params } from './intake.js';
-
-type Admitted = { channel: ChannelRow; tenant: IntakeTenant };
 import { channelOfTenant, channelsForIntake, channelToken, createChannel, deleteChannel, getChannel, listChannels, renewToken, updateChannel, type ChannelRow } from './service.js';
 import { customerFile, getSubmission, listCustomerFiles, listSubmissions, submissionFile } from './submissions.js';
+
+type Admitted = { channel: ChannelRow; tenant: IntakeTenant };
 
 const idParams = z.object({ id: uuid });
 const submissionParams = z.object({ id: uuid, submissionId: uuid });

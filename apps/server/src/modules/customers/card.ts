@@ -1,5 +1,6 @@
-import { isEmail, isValidIsraeliId, type Customer, type CustomerFields } from '@kesher/contracts';
+import { isEmail, isValidIsraeliId, type Customer, type CustomerFields, type CustomFieldDefinition } from '@kesher/contracts';
 import type { FieldErrorSpec } from '../../http/errors.js';
+import { checkCustomValues } from '../custom-fields/service.js';
 import type { customers } from './tables.js';
 import { distinct, normalizeEmail, normalizeIdNumber, normalizePhone } from './normalize.js';
 
@@ -97,6 +98,21 @@ export function cardValues(input: CustomerFields, current: CustomerRow | null, r
   values.phonesNorm = distinct([phoneNorm, ...otherPhones]);
   values.emailsNorm = distinct([normalizeEmail(merged.email), ...(merged.emails ?? []).map(normalizeEmail)]);
   values.idNumberNorm = normalizeIdNumber(merged.idNumber, merged.idType);
+  return { values, errors };
+}
+
+/**
+ * `cardValues` with the spare fields too: checked against the tenant's definitions (`complete` =
+ * a create, so the required ones must be there) and laid over the card's own. Every writer of a
+ * card (the API, the Web Data Port, an import) checks a change this way.
+ */
+export function checkedCardValues(input: CustomerFields, current: CustomerRow | null, region: string, definitions: CustomFieldDefinition[], complete = false) {
+  const { values, errors } = cardValues(input, current, region);
+  if (input.custom !== undefined || complete) {
+    const checked = checkCustomValues(definitions, input.custom ?? {}, complete);
+    errors.push(...checked.errors);
+    if (input.custom !== undefined) values.custom = { ...(current?.custom ?? {}), ...checked.values };
+  }
   return { values, errors };
 }
 

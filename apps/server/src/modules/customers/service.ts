@@ -4,12 +4,12 @@ import { rows, type Db } from '../../db/client.js';
 import type { StaffContext } from '../../http/access.js';
 import { AppError, invalid, notFound, type FieldErrorSpec } from '../../http/errors.js';
 import { translate } from '../../http/messages.js';
-import { checkCustomValues, listDefinitions } from '../custom-fields/service.js';
+import { listDefinitions } from '../custom-fields/service.js';
 import { findMatches, keysOf } from '../identity/index.js';
 import { interactions } from '../interactions/tables.js';
 import { branchExists, defaultBranchId, getTenant, reserveCustomerNumbers } from '../tenants/service.js';
-import { cardValues, emptyFieldsFilled, presentCustomer, type CustomerRow, type CustomerValues } from './card.js';
-import { automaticMove, manualMoves, refuseManualMove, type StatusEvent } from './status-rules.js';
+import { checkedCardValues, emptyFieldsFilled, presentCustomer, type CustomerRow, type CustomerValues } from './card.js';
+import { automaticMove, manualMoves, refuseManualMove, statusChangeSubject, type StatusEvent } from './status-rules.js';
 import { customers } from './tables.js';
 
 /** Who is acting, for audit stamps: a staff user, an API key, or an engine / channel by name. */
@@ -28,14 +28,8 @@ export async function getCustomer(db: Db, tenantId: string, id: string): Promise
 
 /** Validates a card change as a whole; throws one 400 listing every bad field. */
 async function prepare(db: Db, actor: Actor, input: CustomerFields, current: CustomerRow | null): Promise<CustomerValues> {
-  const { values, errors } = cardValues(input, current, actor.region);
-  if (input.custom !== undefined) {
-    const checked = checkCustomValues(await listDefinitions(db, actor.tenantId), input.custom, current === null);
-    errors.push(...checked.errors);
-    values.custom = { ...(current?.custom ?? {}), ...checked.values };
-  } else if (!current) {
-    errors.push(...checkCustomValues(await listDefinitions(db, actor.tenantId), {}, true).errors);
-  }
+  const definitions = input.custom !== undefined || !current ? await listDefinitions(db, actor.tenantId) : [];
+  const { values, errors } = checkedCardValues(input, current, actor.region, definitions, current === null);
   if (values.branchId && !(await branchExists(db, actor.tenantId, values.branchId))) errors.push({ path: 'branchId', code: 'not_found' });
   if (values.parentId) errors.push(...(await checkParent(db, actor.tenantId, current?.id ?? null, values.parentId)));
   if (errors.length) throw invalid(errors);
@@ -194,7 +188,7 @@ async function setStatus(tx: Db, actor: Actor, row: CustomerRow, target: StatusI
     tenantId: actor.tenantId,
     customerId: row.id,
     type: 'system',
-    subject: `status: ${row.status} → ${target}`,
+    subject: statusChangeSubject(row.status, target),
     createdBy: actor.actorName,
     createdByUserId: actor.userId,
   });

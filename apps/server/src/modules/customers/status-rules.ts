@@ -16,6 +16,9 @@ const REAL: readonly StatusId[] = ['real', 'real_club_contract'];
 /** Leads an import's "renew" policy sends back to New (SPEC §2: reset the marketing status). */
 const RENEWABLE: readonly StatusId[] = ['follow_up', 'follow_up_meeting_quote', 'not_interested', 'fictitious'];
 
+/** A status change's line on the card's timeline (the back office reads it back: "status: a → b"). */
+export const statusChangeSubject = (from: string, to: string): string => `status: ${from} → ${to}`;
+
 /** Why a manual move is refused, or null when it is allowed. */
 export function refuseManualMove(target: StatusId, facts: StatusFacts): MessageKey | null {
   const { current } = facts;

@@ -3,10 +3,9 @@ import type { DuplicateMatch, ImportOutcome, ImportPolicy, ImportRowAction, Stat
 import { rows, type Db } from '../../db/client.js';
 import { copyRows } from '../../db/copy.js';
 import { insertCustomers, updateCustomers } from '../customers/bulk.js';
-import { cardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
-import { automaticMove } from '../customers/status-rules.js';
+import { checkedCardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
+import { automaticMove, statusChangeSubject } from '../customers/status-rules.js';
 import { customers } from '../customers/tables.js';
-import { checkCustomValues } from '../custom-fields/service.js';
 import { keyStrings, matchBatch } from '../identity/index.js';
 import { lockCustomerNumbers } from '../tenants/service.js';
 import type { PreparedRow, RowContext, RowProblem } from './rows.js';
@@ -93,7 +92,6 @@ export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[],
 
   // Cards this import created in an earlier batch are in-file duplicates, not existing customers.
   const createdHere = new Map<string, number>();
-  const matchedIds = [...new Set([...matchByRow.values()].flat().map((m) => m.id))];
   if (ctx.importId && ctx.created) {
     for (const list of matchByRow.values()) {
       for (const m of list) {
@@ -101,12 +99,15 @@ export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[],
         if (row !== undefined) createdHere.set(m.id, row);
       }
     }
-  } else if (ctx.importId && matchedIds.length) {
-    const found = await rows<{ customer_id: string; row_number: number }>(
-      tx,
-      sql`select customer_id, row_number from import_rows
-           where import_id = ${ctx.importId} and outcome = 'created' and customer_id = any(${sql.param(matchedIds)}::uuid[])`,
-    );
+  } else if (ctx.importId) {
+    const matchedIds = [...new Set([...matchByRow.values()].flat().map((m) => m.id))];
+    const found = matchedIds.length
+      ? await rows<{ customer_id: string; row_number: number }>(
+          tx,
+          sql`select customer_id, row_number from import_rows
+               where import_id = ${ctx.importId} and outcome = 'created' and customer_id = any(${sql.param(matchedIds)}::uuid[])`,
+        )
+      : [];
     for (const f of found) createdHere.set(f.customer_id, f.row_number);
   }
 
@@ -185,9 +186,7 @@ export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[],
           skip(d, 'nothing_to_fill', { number: state.customerNumber });
           continue;
         }
-        const { custom, ...plain } = fill;
-        values = cardValues(plain, state, ctx.region).values;
-        if (custom) values.custom = { ...state.custom, ...checkCustomValues(ctx.definitions, custom, false).values };
+        values = checkedCardValues(fill, state, ctx.region, ctx.definitions).values;
         d.outcome = 'filled';
       } else {
         const to = automaticMove(state.status as StatusId, 'import_renew');
@@ -237,9 +236,9 @@ export async function runBatch(tx: Db, ctx: EngineContext, batch: PreparedRow[],
   if (statusMoves.length) {
     await tx.execute(
       sql`insert into interactions (tenant_id, customer_id, type, subject, created_by, created_by_user_id)
-          select ${ctx.tenantId}::uuid, t.customer_id, 'system', 'status: ' || t.from_status || ' → ' || t.to_status, ${ctx.engineName}, ${ctx.userId}::uuid
-            from jsonb_to_recordset(${JSON.stringify(statusMoves.map((m) => ({ customer_id: m.customerId, from_status: m.from, to_status: m.to })))}::jsonb)
-                 as t(customer_id uuid, from_status text, to_status text)`,
+          select ${ctx.tenantId}::uuid, t.customer_id, 'system', t.subject, ${ctx.engineName}, ${ctx.userId}::uuid
+            from jsonb_to_recordset(${JSON.stringify(statusMoves.map((m) => ({ customer_id: m.customerId, subject: statusChangeSubject(m.from, m.to) })))}::jsonb)
+                 as t(customer_id uuid, subject text)`,
     );
   }
   if (ctx.importId) await recordRows(tx, ctx.importId, decisions);

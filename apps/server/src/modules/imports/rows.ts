@@ -9,8 +9,7 @@ import {
   type ImportField,
   type ImportMapping,
 } from '@kesher/contracts';
-import { cardValues, fullName, type CustomerValues } from '../customers/card.js';
-import { checkCustomValues } from '../custom-fields/service.js';
+import { checkedCardValues, fullName, type CustomerValues } from '../customers/card.js';
 import { keysOf, type IdentityKeys } from '../identity/index.js';
 import type { TableRow } from './read.js';
 
@@ -241,15 +240,10 @@ export function prepareRow(row: TableRow, bound: BoundMapping, ctx: RowContext):
     }
   }
 
-  const { values, errors } = cardValues(input, null, ctx.region);
+  const { values, errors } = checkedCardValues(input, null, ctx.region, ctx.definitions);
   for (const e of errors) {
-    const field = e.path.replace(/\.\d+$/, '');
+    const field = e.path.startsWith('custom.') ? e.path.replace(/^custom\./, 'cf.') : e.path.replace(/\.\d+$/, '');
     problems.push({ column: columnFor(e.path), field, code: e.code, ...(e.params && { params: e.params }) });
-  }
-  if (input.custom) {
-    const checked = checkCustomValues(ctx.definitions, input.custom, false);
-    for (const e of checked.errors) problems.push({ column: columnFor(e.path), field: e.path.replace(/^custom\./, 'cf.'), code: e.code, ...(e.params && { params: e.params }) });
-    values.custom = checked.values;
   }
   return {
     row: row.rowNumber,
