@@ -95,7 +95,7 @@ export async function openBenchDatabase(opts: BenchDatabaseOptions): Promise<Ben
     console.log(`Loading ${fmt(count)} customers …`);
     tenant = await createBenchTenant(database.db);
     printLoad(await generateCustomers(database.db, tenant, { count, onProgress: progressPrinter(count) }), database.kind);
-    if (!opts.noAnalyze) console.log(`vacuum (analyze) customers, customer_keys: ${(await vacuumAnalyze(database.db)).toFixed(1)} s`);
+    if (!opts.noAnalyze) console.log(await vacuumAnalyze(database.db));
   }
   return {
     database,

@@ -10,6 +10,7 @@ import { rng } from '../apps/server/src/modules/demo/builders.js';
 import { ImportRunner, startImport, undoImport } from '../apps/server/src/modules/imports/index.js';
 import { writeXlsx, type Cell } from '../apps/server/src/modules/spreadsheets/index.js';
 import { benchSecretKey, openBenchDatabase } from './database.js';
+import { vacuumAnalyze } from './generate.js';
 
 /**
  * Excel import bench (issue 4 item 6): an .xlsx of N rows — Hebrew names, phones, emails,
@@ -67,9 +68,7 @@ console.log(`File: ${fmt(size)} rows, ${mb(statSync(file).size)} (written in ${f
 // Every run starts from a vacuumed table (the last run's undo left dead rows and index entries;
 // the bench server runs without autovacuum).
 if (bench.label.startsWith('PostgreSQL')) {
-  const tv = performance.now();
-  await db.execute(sql`vacuum (analyze) customers, customer_keys, import_rows`);
-  console.log(`vacuum (analyze) customers, customer_keys, import_rows: ${fmt((performance.now() - tv) / 1000, 1)} s\n`);
+  console.log(`${await vacuumAnalyze(db, ['import_rows'])}\n`);
 }
 
 let id: string;

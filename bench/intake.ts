@@ -13,6 +13,7 @@ import { createChannel } from '../apps/server/src/modules/channels/service.js';
 import { exportCustomers } from '../apps/server/src/modules/customers/export.js';
 import { configureSecrets } from '../apps/server/src/modules/secrets/index.js';
 import { benchSecretKey, openBenchDatabase } from './database.js';
+import { vacuumAnalyze } from './generate.js';
 
 /**
  * The intake bench (issue 4 "Performance"), part of `npm run bench` (alone: `npm run bench:intake`):
@@ -89,7 +90,7 @@ if (parts.includes('port')) {
   writeFileSync(phonesFile, phones.join('\n'));
   // Every run starts from vacuumed tables: the last runs left dead rows (log outcomes, filled cards,
   // the rate counters' one hot row), and the bench server runs without autovacuum.
-  if (database.kind === 'postgres') await database.db.execute(sql`vacuum (analyze) customers, customer_keys, channel_submissions, interactions, rate_counters, tenants`);
+  if (database.kind === 'postgres') await vacuumAnalyze(database.db, ['channel_submissions', 'interactions', 'rate_counters', 'tenants']);
   const [before] = await rows<{ n: number }>(database.db, sql`select count(*)::int as n from customers where tenant_id = ${tenant.tenantId}`);
   // An embedded database is one process's: hand it to the server for the run.
   if (database.kind === 'pglite') await database.close();

@@ -127,7 +127,7 @@ async function prepare(target: Target): Promise<{ database: Database; tenant: Be
   const tenant = await createBenchTenant(database.db);
   const load = await generateCustomers(database.db, tenant, { count, onProgress: progressPrinter(count) });
   printLoad(load, database.kind);
-  if (env.BENCH_ANALYZE !== '0') console.log(`vacuum (analyze) customers: ${(await vacuumAnalyze(database.db)).toFixed(1)} s`);
+  if (env.BENCH_ANALYZE !== '0') console.log(await vacuumAnalyze(database.db));
   return { database, tenant };
 }
 

@@ -26,18 +26,6 @@ interface PgliteLike {
 export async function copyRows(db: Db, table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>): Promise<number> {
   const lines: string[] = [];
   for (const row of rows) lines.push(copyLine(row));
-  return copyLines(db, table, columns, lines);
-}
-
-/** One row as a line of COPY's text format (tab-separated `copyText` values, no newline). */
-export function copyLine(row: readonly CopyValue[]): string {
-  let line = row.length ? copyText(row[0]) : '';
-  for (let i = 1; i < row.length; i++) line += `\t${copyText(row[i])}`;
-  return line;
-}
-
-/** Copies lines already in COPY's text format (`copyLine`); returns how many were sent. */
-export async function copyLines(db: Db, table: string, columns: readonly string[], lines: readonly string[]): Promise<number> {
   if (lines.length === 0) return 0;
   const text = `${lines.join('\n')}\n`;
   const statement = `copy ${table} (${columns.join(', ')}) from `;
@@ -74,6 +62,13 @@ async function copyPg(client: PgLikeClient, statement: string, text: string): Pr
     };
     client.query(query);
   });
+}
+
+/** One row as a line of COPY's text format (tab-separated values, no newline; no array per row to join). */
+function copyLine(row: readonly CopyValue[]): string {
+  let line = row.length ? copyText(row[0]) : '';
+  for (let i = 1; i < row.length; i++) line += `\t${copyText(row[i])}`;
+  return line;
 }
 
 /** One value in COPY's text format. */

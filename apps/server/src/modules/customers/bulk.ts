@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Db } from '../../db/client.js';
-import { copyLines, copyText, uuidv7, type CopyValue } from '../../db/copy.js';
+import { copyRows, uuidv7, type CopyValue } from '../../db/copy.js';
 import { reserveCustomerNumbers } from '../tenants/service.js';
 import type { CustomerValues } from './card.js';
 
@@ -37,20 +37,22 @@ export async function insertCustomers(
   if (cards.length === 0) return [];
   const first = await reserveCustomerNumbers(tx, tenantId, cards.length);
   // Only the columns some card sets; the others keep the table's defaults.
-  const set = new Set<string>();
-  for (const card of cards) for (const key in card) if ((card as Record<string, unknown>)[key] !== undefined) set.add(key);
-  const used = FIELDS.filter(({ key }) => set.has(key));
+  const used = FIELDS.filter(({ key }) => cards.some((card) => (card as Record<string, unknown>)[key] !== undefined));
   const now = new Date();
   const made = cards.map((_, i) => ({ id: uuidv7(), customerNumber: first + i }));
-  const lines = cards.map((card, i) => {
-    let line = `${made[i]!.id}\t${tenantId}\t${made[i]!.customerNumber}`;
-    for (const { column, key } of used) {
-      const v = (card as Record<string, unknown>)[key] as CopyValue;
-      line += `\t${copyText(v ?? (column === 'created_at' ? now : DEFAULTS[column]) ?? null)}`;
-    }
-    return line;
-  });
-  await copyLines(tx, 'customers', ['id', 'tenant_id', 'customer_number', ...used.map((f) => f.column)], lines);
+  await copyRows(
+    tx,
+    'customers',
+    ['id', 'tenant_id', 'customer_number', ...used.map((f) => f.column)],
+    cards.map((card, i) => {
+      const line: CopyValue[] = [made[i]!.id, tenantId, made[i]!.customerNumber];
+      for (const { column, key } of used) {
+        const v = (card as Record<string, unknown>)[key] as CopyValue;
+        line.push(v ?? (column === 'created_at' ? now : DEFAULTS[column]) ?? null);
+      }
+      return line;
+    }),
+  );
   return made;
 }
 

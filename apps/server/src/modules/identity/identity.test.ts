@@ -118,7 +118,6 @@ describe('identity resolution', () => {
     expect((await keys()).length).toBeGreaterThan(0);
     await t.db.execute(sql`delete from tenants where id = ${t.fx.tenantId}`);
     expect(await rows(t.db, sql`select 1 from customer_keys`)).toEqual([]);
-
   });
 
   it('a truncate of the cards (cascading from tenants) empties the key table too', async () => {

@@ -53,8 +53,6 @@ export class LostLease extends Error {
   }
 }
 
-/** stop() was called between two pages. */
-
 interface ClaimedRun {
   id: string;
   tenantId: string;
