@@ -26,7 +26,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: Number(env.PORT ?? 3000),
     host: env.HOST ?? '0.0.0.0',
-    dataDir: resolve(env.KESHER_DATA_DIR ?? './data'),
+    dataDir: resolve(env.KESHER_DATA_DIR || './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     adminEmail: env.KESHER_ADMIN_EMAIL || undefined,
     adminPassword: env.KESHER_ADMIN_PASSWORD || undefined,

@@ -1,10 +1,14 @@
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
-import { rows } from './db/client.js';
+import { DataDirBusy, liveHolder, type LockHolder } from './db/data-dir-lock.js';
+import { openAdminChannel, sendToServer } from './cli/admin-channel.js';
+import { commands, loginLines, type CommandContext, type CommandName } from './cli/commands.js';
 import { configureSecrets } from './modules/secrets/index.js';
 import type { WorkerLog } from './modules/mail/index.js';
-import { sql } from 'drizzle-orm';
 
 // Each command loads only the modules it uses (dynamic imports below): `kesher import` then stays
 // clear of the web server, the mail worker and their dependencies (≈ 20 MB of a small process).
@@ -23,15 +27,81 @@ Environment: PORT (3000), KESHER_DATA_DIR (./data), DATABASE_URL (PostgreSQL ins
 embedded database), KESHER_ADMIN_EMAIL / KESHER_ADMIN_PASSWORD (first start only),
 SMTP_URL / MAIL_FROM (the server's default mailbox), KESHER_PUBLIC_URL (links in emails).`;
 
-async function open(config: Config): Promise<Database> {
+async function open(config: Config, owner: string): Promise<Database> {
   configureSecrets({ secretKey: config.secretKey, dataDir: config.dataDir });
-  return openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, owner });
+  } catch (err) {
+    if (err instanceof DataDirBusy) throw new Error(`${err.message}\n${busyHint(owner, err)}`);
+    throw err;
+  }
 }
 
-async function firstTenantId(database: Database): Promise<string> {
-  const [t] = await rows<{ id: string }>(database.db, sql`select id from tenants order by created_at limit 1`);
-  if (!t) throw new Error('No tenant yet: run `kesher start` once first.');
-  return t.id;
+const isServer = (command: string) => command === 'start' || command === 'serve';
+
+function busyHint(owner: string, err: DataDirBusy): string {
+  if (isServer(owner)) return `Kesher already runs on this data directory. Stop it first (Ctrl+C in its terminal, or kill ${err.holder.pid}), or set another KESHER_DATA_DIR.`;
+  if (owner === 'worker') return 'On the embedded database the server runs the background work itself: `kesher worker` is for PostgreSQL (DATABASE_URL).';
+  return 'Wait until it has finished, then run this command again.';
+}
+
+/**
+ * The running server that owns the embedded data directory, once its admin channel listens (a
+ * server still starting is waited for); null when no server holds it.
+ */
+async function runningServer(dataDir: string): Promise<LockHolder | null> {
+  const deadline = Date.now() + 120_000;
+  let said = false;
+  for (;;) {
+    const holder = liveHolder(dataDir);
+    if (!holder || !isServer(holder.command)) return null;
+    if (holder.adminPort) return holder;
+    if (Date.now() > deadline) throw new Error(`The server (pid ${holder.pid}) holds ${dataDir} but has not finished starting.`);
+    if (!said) console.error(`Waiting for the server (pid ${holder.pid}) to finish starting …`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A terminal for a command's output: progress lines replace each other, the next line starts clean. */
+export function terminal(): Pick<CommandContext, 'print' | 'progress'> {
+  let progressShown = false;
+  return {
+    print: (line) => {
+      console.log(progressShown ? `\r\x1b[K${line}` : line);
+      progressShown = false;
+    },
+    progress: (text) => {
+      process.stdout.write(`\r${text}`);
+      progressShown = true;
+    },
+  };
+}
+
+/**
+ * A command that changes data: on the embedded database while the server runs, it runs inside the
+ * server (the local admin channel); otherwise here, holding the data directory (or on PostgreSQL,
+ * beside any number of other processes).
+ */
+async function dataCommand(config: Config, name: CommandName, rawArgs: object, filePath?: string): Promise<void> {
+  const command = commands[name];
+  const parsed = command.args.safeParse(rawArgs);
+  if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n')}\n\n${USAGE}`);
+  if (filePath) await access(filePath).catch(() => Promise.reject(new Error(`Cannot read ${filePath}.`)));
+  if (!config.databaseUrl) {
+    const server = await runningServer(config.dataDir);
+    if (server) {
+      console.error(`(run by the server that holds ${config.dataDir}, pid ${server.pid})`);
+      return sendToServer(config.dataDir, server, name, parsed.data as object, filePath);
+    }
+  }
+  const database = await open(config, name);
+  try {
+    const run = command.run as (c: CommandContext, a: unknown, f?: AsyncIterable<Buffer>) => Promise<void>;
+    await run({ db: database.db, background: false, ...terminal() }, parsed.data, filePath ? createReadStream(filePath) : undefined);
+  } finally {
+    await database.close();
+  }
 }
 
 /**
@@ -52,31 +122,24 @@ async function startBackground(database: Database, config: Config, log: WorkerLo
   return { stop: async () => void (await Promise.all([preparer.stop(), worker.stop(), importer.stop()])) };
 }
 
-/** Prints a login; `password` is null when the person chose it (environment or --password). */
-function printLogin(title: string, email: string, password: string | null, chosenIn: string): void {
-  const line = '─'.repeat(60);
-  console.log(`\n${line}\n ${title}\n   email:    ${email}`);
-  console.log(password ? `   password: ${password}\n (shown once — change it after logging in)` : `   password: the one given in ${chosenIn}`);
-  console.log(`${line}\n`);
-}
-
 const printAdminLogin = (email: string, password: string | null) =>
-  printLogin('Kesher is set up. Log in as the first administrator:', email, password, 'KESHER_ADMIN_PASSWORD');
+  loginLines('Kesher is set up. Log in as the first administrator:', email, password, 'KESHER_ADMIN_PASSWORD').forEach((l) => console.log(l));
 
 async function serve(config: Config, withWorker: boolean): Promise<void> {
-  const database = await open(config);
+  const database = await open(config, withWorker ? 'start' : 'serve');
   const { bootstrap } = await import('./modules/tenants/bootstrap.js');
   const first = await bootstrap(database.db, { email: config.adminEmail, password: config.adminPassword });
   if (first) printAdminLogin(first.email, first.password);
   const { buildApp } = await import('./app.js');
   const app = await buildApp({ db: database.db, trustProxy: config.trustProxy, logLevel: config.logLevel, publicUrl: config.publicUrl, smtpUrl: config.smtpUrl, mailFrom: config.mailFrom });
   let background: { stop(): Promise<void> } | undefined;
+  let channel: { close(): Promise<void> } | undefined;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    await Promise.all([app.close(), background?.stop()]);
+    await Promise.all([app.close(), background?.stop(), channel?.close()]);
     await database.close();
     process.exit(0);
   };
@@ -84,6 +147,7 @@ async function serve(config: Config, withWorker: boolean): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
   if (withWorker) background = await startBackground(database, config, app.log);
+  if (database.lock) channel = await openAdminChannel({ dataDir: config.dataDir, lock: database.lock, db: database.db, background: withWorker, log: app.log });
   if (database.kind === 'pglite') {
     // In the background: the server answers meanwhile (queries wait their turn for a moment).
     const { analyzeStale } = await import('./db/statistics.js');
@@ -94,7 +158,7 @@ async function serve(config: Config, withWorker: boolean): Promise<void> {
 
 /** `kesher worker`: the mail worker and run preparer alone; SIGTERM / SIGINT finish the messages in flight, then exit. */
 async function runWorker(config: Config): Promise<void> {
-  const database = await open(config);
+  const database = await open(config, 'worker');
   const { default: pino } = await import('pino');
   const log = pino({ level: config.logLevel });
   const worker = await startBackground(database, config, log);
@@ -107,35 +171,6 @@ async function runWorker(config: Config): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   console.log(`Kesher mail worker is running (database: ${database.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL'})`);
-}
-
-/** `kesher import FILE [--policy skip|fill|renew]`: imports into the first database, in this process, and prints the counts. */
-async function importCommand(config: Config, file: string | undefined, policyArg: string | undefined): Promise<void> {
-  const policy = policyArg ?? 'skip';
-  if (!file || !['skip', 'fill', 'renew'].includes(policy)) throw new Error(USAGE);
-  const { createReadStream } = await import('node:fs');
-  const { basename } = await import('node:path');
-  const database = await open(config);
-  const [{ startImport, getImport }, { ImportRunner }] = await Promise.all([import('./modules/imports/service.js'), import('./modules/imports/runner.js')]);
-  try {
-    const tenantId = await firstTenantId(database);
-    const started = Date.now();
-    const { id } = await startImport(database.db, { tenantId, userId: null }, createReadStream(file), { fileName: basename(file), policy: policy as 'skip' | 'fill' | 'renew' });
-    const runner = new ImportRunner(database.db, {
-      onBatch: async () => {
-        const s = await getImport(database.db, tenantId, id);
-        process.stdout.write(`\r${s.total} rows…`);
-      },
-    });
-    while (await runner.runOnce()) {}
-    const s = await getImport(database.db, tenantId, id);
-    const seconds = (Date.now() - started) / 1000;
-    console.log(`\rImport ${s.state}: ${s.total} rows in ${seconds.toFixed(1)} s — created ${s.created}, filled ${s.filled}, renewed ${s.renewed}, skipped ${s.skipped}, rejected ${s.rejected}`);
-    if (s.error) console.log(`Error: ${s.error}`);
-    console.log(`Report: GET /api/v1/imports/${id}/report.xlsx`);
-  } finally {
-    await database.close();
-  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -152,37 +187,16 @@ async function main(argv: string[]): Promise<void> {
       return serve(config, command === 'start');
     case 'worker':
       return runWorker(config);
-    case 'migrate': {
-      const database = await open(config);
-      await database.close();
-      console.log('Migrations applied.');
-      return;
-    }
-    case 'user': {
-      if (sub !== 'create' || !values.email) throw new Error(USAGE);
-      const database = await open(config);
-      const [{ bootstrap }, { createUser }] = await Promise.all([import('./modules/tenants/bootstrap.js'), import('./modules/users/service.js')]);
-      const first = await bootstrap(database.db, {});
-      const tenantId = first?.tenantId ?? (await firstTenantId(database));
-      const password = values.password ?? (await import('./modules/auth/passwords.js')).generateAdminPassword();
-      const role = values.role === 'staff' ? 'staff' : 'admin';
-      await createUser(database.db, tenantId, { email: values.email, name: values.name ?? values.email, password, role, language: 'he' });
-      printLogin(`User created (${role}):`, values.email, values.password ? null : password, '--password');
-      await database.close();
-      return;
-    }
-    case 'demo': {
-      const database = await open(config);
-      const [{ bootstrap }, { loadDemo }] = await Promise.all([import('./modules/tenants/bootstrap.js'), import('./modules/demo/index.js')]);
-      const first = await bootstrap(database.db, { email: config.adminEmail, password: config.adminPassword });
-      if (first) printAdminLogin(first.email, first.password);
-      const n = await loadDemo(database.db, first?.tenantId ?? (await firstTenantId(database)), Number(values.count ?? 300));
-      console.log(`Loaded ${n} demo customers.`);
-      await database.close();
-      return;
-    }
+    case 'migrate':
+      return dataCommand(config, 'migrate', {});
+    case 'user':
+      if (sub !== 'create') throw new Error(USAGE);
+      return dataCommand(config, 'user create', values);
+    case 'demo':
+      return dataCommand(config, 'demo', { ...values, adminEmail: config.adminEmail, adminPassword: config.adminPassword });
     case 'import':
-      return importCommand(config, sub, values.policy);
+      if (!sub) throw new Error(USAGE);
+      return dataCommand(config, 'import', { fileName: basename(sub), policy: values.policy }, sub);
     default:
       console.log(USAGE);
       process.exitCode = command ? 1 : 0;

@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
 import type { PoolClient, PoolConfig } from 'pg';
 import * as schema from './schema.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 
 export type Schema = typeof schema;
 /** A database handle or a transaction: services take either. */
@@ -13,6 +14,8 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** The embedded data directory's lock, held while the database is open (none on PostgreSQL or in memory). */
+  lock?: DataDirLock;
   close(): Promise<void>;
 }
 
@@ -21,9 +24,11 @@ export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)),
 /**
  * Opens the product's database: PostgreSQL when a URL is given, else embedded PGlite in
  * `dataDir` (or in memory when dataDir is 'memory://'), and applies the committed migrations.
+ * An embedded data directory is locked for this process (`owner` names the command in the lock):
+ * a second process is refused with DataDirBusy naming the holder.
  */
-export async function openDatabase(opts: { url?: string; dataDir?: string; poolSize?: number }): Promise<Database> {
-  return opts.url ? openPostgres(opts.url, opts.poolSize ?? 10) : openPglite(opts.dataDir ?? './data');
+export async function openDatabase(opts: { url?: string; dataDir?: string; poolSize?: number; owner?: string }): Promise<Database> {
+  return opts.url ? openPostgres(opts.url, opts.poolSize ?? 10) : openPglite(opts.dataDir ?? './data', opts.owner ?? 'kesher');
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
@@ -68,21 +73,36 @@ async function migratePostgres(url: string): Promise<void> {
   }
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, owner: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const { drizzle } = await import('drizzle-orm/pglite');
   let dir: string | undefined;
+  let lock: DataDirLock | undefined;
   if (dataDir !== 'memory://') {
+    mkdirSync(resolve(dataDir), { recursive: true });
+    lock = lockDataDir(resolve(dataDir), owner);
     dir = join(resolve(dataDir), 'pg');
     mkdirSync(dir, { recursive: true });
   }
-  const client = await PGlite.create({ dataDir: dir, extensions: { pg_trgm } });
-  const db = drizzle(client, { schema }) as unknown as Db;
-  singleConnection.add(db);
-  const { migrate } = await import('drizzle-orm/pglite/migrator');
-  await migrate(drizzle(client), { migrationsFolder, migrationsSchema: 'public' });
-  return { db, kind: 'pglite', close: () => client.close() };
+  try {
+    const client = await PGlite.create({ dataDir: dir, extensions: { pg_trgm } });
+    const db = drizzle(client, { schema }) as unknown as Db;
+    singleConnection.add(db);
+    const { migrate } = await import('drizzle-orm/pglite/migrator');
+    await migrate(drizzle(client), { migrationsFolder, migrationsSchema: 'public' });
+    const close = async () => {
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    };
+    return { db, kind: 'pglite', ...(lock ? { lock } : {}), close };
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 }
 
 const singleConnection = new WeakSet<Db>();
