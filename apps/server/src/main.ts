@@ -40,6 +40,7 @@ async function open(config: Config, owner: string): Promise<Database> {
 const isServer = (command: string) => command === 'start' || command === 'serve';
 
 function busyHint(owner: string, err: DataDirBusy): string {
+  if (isServer(owner) && !isServer(err.holder.command)) return `Start the server when \`kesher ${err.holder.command}\` has finished.`;
   if (isServer(owner)) return `Kesher already runs on this data directory. Stop it first (Ctrl+C in its terminal, or kill ${err.holder.pid}), or set another KESHER_DATA_DIR.`;
   if (owner === 'worker') return 'On the embedded database the server runs the background work itself: `kesher worker` is for PostgreSQL (DATABASE_URL).';
   return 'Wait until it has finished, then run this command again.';
