@@ -623,6 +623,7 @@ export const en: Messages = {
       repeat: 'Repeat (within 5 minutes)',
       spam: 'Spam',
       rejected: 'Rejected',
+      rate_limited: 'Refused: over the rate limit (replay it)',
     },
   },
   imports: {

@@ -621,6 +621,7 @@ export const he = {
       repeat: 'חזרה (תוך 5 דקות)',
       spam: 'ספאם',
       rejected: 'נדחתה',
+      rate_limited: 'נדחתה: מעל מגבלת הקצב (אפשר לשלוח מחדש)',
     },
   },
   imports: {
