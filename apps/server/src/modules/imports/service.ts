@@ -111,7 +111,7 @@ export async function previewImport(
   let first: TableRow[];
   const ctx = await rowContext(db, actor.tenantId);
   try {
-    stored = sniffBuffer(file);
+    stored = await sniffBuffer(file);
     first = await firstRows(bufferTable(file, stored.format, stored.encoding), HEAD_ROWS + PREVIEW_ROWS);
   } catch (err) {
     if (err instanceof NotASpreadsheet) throw notASpreadsheet(err);
