@@ -124,7 +124,7 @@ async function importCommand(config: Config, file: string | undefined, policyArg
     const runner = new ImportRunner(database.db, {
       onBatch: async () => {
         const s = await getImport(database.db, tenantId, id);
-        process.stdout.write(`\r${s.total} rows…`);
+        process.stdout.write(`\r${s.rowsDone}${s.rowsTotal === null ? '' : ` of ${s.rowsTotal}`} rows…`);
       },
     });
     while (await runner.runOnce()) {}
