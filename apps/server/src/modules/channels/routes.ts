@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import multipart from '@fastify/multipart';
@@ -13,7 +12,8 @@ import { AppError } from '../../http/errors.js';
 import { Batcher, settled } from '../../jobs/batcher.js';
 import type { MailSettings } from '../mail/index.js';
 import * as throttle from '../throttle/index.js';
-import { Intake, logRateLimited, replay, type IncomingFile, type IntakeResult, type IntakeTenant, type Params } from './intake.js';
+import { add, fromSearch, givenToken, MAX_FILES, parseJson, readMultipart, tokenMatches } from './body.js';
+import { Intake, logRateLimited, replay, type IntakeResult, type IntakeTenant, type Params } from './intake.js';
 import { channelOfTenant, channelsForIntake, channelToken, createChannel, deleteChannel, getChannel, listChannels, renewToken, updateChannel, type ChannelRow } from './service.js';
 import { customerFile, getSubmission, listCustomerFiles, listSubmissions, submissionFile } from './submissions.js';
 
@@ -22,8 +22,6 @@ type Admitted = { channel: ChannelRow; tenant: IntakeTenant };
 const idParams = z.object({ id: uuid });
 const submissionParams = z.object({ id: uuid, submissionId: uuid });
 const RATE_WINDOW_SECONDS = 60;
-/** At most this many files in one submission. */
-const MAX_FILES = 5;
 
 /** Web Data Port: the channels' settings and log (admins), and the public intake `/in/:slug`. */
 export const channelRoutes = (db: Db, settings: MailSettings) => async (app: FastifyInstance) => {
@@ -124,57 +122,6 @@ function sendFile(reply: FastifyReply, file: { fileName: string; data: Buffer })
 
 /** The CORS origin a reply may name, decided per request. */
 const corsOrigin = new WeakMap<FastifyRequest, string>();
-
-function flatten(value: unknown, prefix: string, out: Params): void {
-  if (value === null || value === undefined) return;
-  if (Array.isArray(value)) {
-    const list = value.filter((v) => v !== null && typeof v !== 'object').map(String);
-    if (list.length) out[prefix] = list;
-    for (const v of value) if (v && typeof v === 'object') flatten(v, prefix, out);
-    return;
-  }
-  if (typeof value === 'object') {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-    return;
-  }
-  out[prefix] = String(value);
-}
-
-function fromSearch(text: string): Params {
-  const out: Params = {};
-  for (const [k, v] of new URLSearchParams(text)) add(out, k, v);
-  return out;
-}
-
-function add(out: Params, key: string, value: string): void {
-  if (key === '__proto__') return;
-  const had = out[key];
-  out[key] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
-}
-
-const malformed = (type: string) => new AppError('validation', 'channel.malformed_body', { type });
-
-function parseJson(text: string): Params {
-  if (!text.trim()) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw malformed('JSON');
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw malformed('JSON');
-  const out: Params = {};
-  flatten(value, '', out);
-  return out;
-}
-
-/** Compares the token in constant time (both sides hashed to one length first). */
-function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 function originAllowed(row: ChannelRow, origin: string | undefined): boolean {
   if (!origin) return true; // not a browser's cross-site request: the token authenticates
@@ -341,62 +288,3 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
     },
   });
 };
-
-/** The token a request gives: the X-Kesher-Token header, else the `token` parameter read so far. */
-function givenToken(request: FastifyRequest, params: Params): string | undefined {
-  const header = request.headers['x-kesher-token'];
-  if (typeof header === 'string') return header;
-  const param = Object.entries(params).find(([k]) => k.toLowerCase() === 'token')?.[1];
-  return Array.isArray(param) ? param[0] : param;
-}
-
-/**
- * Reads a multipart body: fields into `params`, files (size-capped per channel) into memory.
- * `authenticate` runs before the first file part is read (and throws when the token is wrong or missing).
- */
-async function readMultipart(request: FastifyRequest, row: ChannelRow, params: Params, authenticate: () => void): Promise<IncomingFile[]> {
-  const cap = row.maxFileBytes;
-  const size = cap >= 1024 * 1024 ? `${Math.round((cap / 1024 / 1024) * 10) / 10} MB` : `${Math.max(1, Math.round(cap / 1024))} KB`;
-  // Refuse a body that says it is too large before reading it.
-  if (Number(request.headers['content-length'] ?? 0) > MAX_FILES * cap + MAX_SUBMISSION_FIELDS_BYTES + 64 * 1024) {
-    throw new AppError('payload_too_large', 'channel.file_too_large', { size });
-  }
-  const files: IncomingFile[] = [];
-  let fieldBytes = 0;
-  try {
-    for await (const part of request.parts({ limits: { fileSize: cap } })) {
-      if (part.type === 'file') {
-        if (files.length === 0) {
-          try {
-            authenticate();
-          } catch (err) {
-            part.file.resume();
-            throw err;
-          }
-        }
-        if (cap === 0) {
-          part.file.resume();
-          throw new AppError('payload_too_large', 'channel.files_not_allowed');
-        }
-        const data = await part.toBuffer();
-        if (data.length === 0 && !part.filename) continue; // an empty file input
-        files.push({ field: part.fieldname, fileName: part.filename, contentType: part.mimetype, data });
-      } else {
-        if (part.valueTruncated) throw new AppError('payload_too_large', 'channel.too_large', { kb: MAX_SUBMISSION_FIELDS_BYTES / 1024 });
-        const value = String(part.value ?? '');
-        fieldBytes += part.fieldname.length + value.length;
-        if (fieldBytes > MAX_SUBMISSION_FIELDS_BYTES) throw new AppError('payload_too_large', 'channel.too_large', { kb: MAX_SUBMISSION_FIELDS_BYTES / 1024 });
-        add(params, part.fieldname, value);
-      }
-    }
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT') throw new AppError('payload_too_large', 'channel.file_too_large', { size });
-    if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw new AppError('payload_too_large', 'channel.too_large', { kb: MAX_SUBMISSION_FIELDS_BYTES / 1024 });
-    if (err instanceof AppError) throw err;
-    if ((err as { statusCode?: number }).statusCode && (err as { statusCode: number }).statusCode < 500) throw malformed('multipart/form-data');
-    throw err;
-  }
-  return files;
-}
-
