@@ -57,12 +57,17 @@ async function deflated(pieces: Iterable<Buffer>): Promise<{ data: Buffer; size:
   return { data: Buffer.concat(out), size, crc };
 }
 
-export async function makeXlsx(opts: { rows: number; padding?: number; lie?: boolean }): Promise<{ file: Buffer; unpacked: number }> {
+export async function makeXlsx(opts: { rows: number; padding?: number; lie?: boolean; extraParts?: number }): Promise<{ file: Buffer; unpacked: number }> {
   const entries: { name: string; data: Buffer; size: number; crc: number }[] = PARTS.map(([name, text]) => {
     const raw = Buffer.from(text);
     return { name, data: deflateRawSync(raw), size: raw.length, crc: crc32(raw) };
   });
   entries.push({ name: 'xl/worksheets/sheet1.xml', ...(await deflated(sheetXml(opts.rows, opts.padding ?? 0))) });
+  // Parts no reader asks for (a zip of thousands of tiny entries is another way to exhaust a reader).
+  for (let i = 0; i < (opts.extraParts ?? 0); i++) {
+    const raw = Buffer.from(`part ${i}`);
+    entries.push({ name: `xl/media/part${i}.txt`, data: deflateRawSync(raw), size: raw.length, crc: crc32(raw) });
+  }
   const local: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
