@@ -67,7 +67,7 @@ if (parts.includes('export')) {
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
     const t0 = performance.now();
-    const file = await exportCustomers(database.db, tenant.tenantId, 'IL', { sort: 'created_desc' }, 'he');
+    const file = await exportCustomers(database.db, { tenantId: tenant.tenantId, region: 'IL', userKey: 'bench' }, { sort: 'created_desc' }, 'he');
     await file.write(sink);
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);

@@ -73,6 +73,8 @@ describe('import from Excel', () => {
     expect(await count('דולגו')).toBe(2);
     expect(await count('נדחו')).toBe(1);
     expect(await count('הושלמו')).toBe(0);
+    // Rows, not bytes: the five data rows of the file, all done.
+    await shows(page.getByTestId('import-progress').getByText('5 מתוך 5 שורות (100%)'));
     await page.screenshot({ path: join(outDir, 'import-wizard.png'), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'הורדת הדוח (Excel)' }).click()]);
@@ -84,5 +86,20 @@ describe('import from Excel', () => {
     // The existing customer kept its city (row 4 was skipped by the override).
     const after = await page.request.get(`/api/v1/customers/${existing!.id}`);
     expect(((await after.json()) as { city: string | null }).city).toBe(existing!.city);
+  });
+
+  it('a run taken over after a crash says it is resuming, with rows done of rows', async () => {
+    const list = await page.request.get('/api/v1/imports');
+    const [last] = ((await list.json()) as { items: Record<string, unknown>[] }).items;
+    // The server's answer while a stopped run's lease is being recovered (as the server tests make it).
+    const resuming = { ...last, state: 'running', finishedAt: null, total: 6000, rowsDone: 6000, rowsTotal: 20000, progress: 0.3, resuming: true };
+    await page.route(`**/api/v1/imports/${last!.id}`, (route) => route.fulfill({ json: resuming }));
+    await page.goto(`/customers/import?import=${last!.id}`);
+    await shows(page.getByRole('heading', { name: 'ממשיך אחרי הפסקה…' }));
+    await shows(page.getByTestId('import-resuming').getByText('הייבוא נעצר באמצע', { exact: false }));
+    await shows(page.getByTestId('import-progress').getByText('6,000 מתוך 20,000 שורות (30%)'));
+    expect(await page.getByRole('progressbar', { name: 'התקדמות הייבוא' }).getAttribute('aria-valuenow')).toBe('30');
+    await page.screenshot({ path: join(outDir, 'import-resuming.png'), fullPage: true });
+    await page.unroute(`**/api/v1/imports/${last!.id}`);
   });
 });

@@ -11,6 +11,7 @@ import type { Db } from './db/client.js';
 import { registerAccessGuard, type Access } from './http/access.js';
 import { AppError, localizeFields } from './http/errors.js';
 import { requestLanguage, translate } from './http/messages.js';
+import { malformedMultipart } from './http/multipart.js';
 import { fieldsFromValidation } from './http/validation.js';
 import { authRoutes, registerAuthentication } from './modules/auth/routes.js';
 import { channelRoutes } from './modules/channels/index.js';
@@ -119,6 +120,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       const fields = localizeFields(lang, fieldsFromValidation(error.validation));
       return reply.status(400).send({ code: 'validation', message: translate(lang, 'validation'), fields });
     }
+    const malformed = malformedMultipart(error, request.headers['content-type']);
+    if (malformed) return reply.status(400).send({ code: malformed.code, message: translate(lang, malformed.key, malformed.params) });
     const status = (error as FastifyError).statusCode ?? 500;
     if (status === 413) return reply.status(413).send({ code: 'payload_too_large', message: translate(lang, 'payload_too_large') });
     if (status === 429) return reply.status(429).send({ code: 'too_many_requests', message: translate(lang, 'too_many_requests') });

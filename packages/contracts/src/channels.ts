@@ -113,9 +113,10 @@ export type IntakeReply = z.infer<typeof intakeReply>;
  * created: a new customer; filled: an existing customer (by phone / email) got its empty fields
  * filled; renewed: the same, and it was `Not interested` (now New); repeat: the same submission
  * within 5 minutes (counted once); spam: the honeypot was filled; rejected: nothing identified
- * the lead; received: not processed (yet).
+ * the lead; received: not processed (yet); rate_limited: refused (429) over the channel's or the
+ * address's per-minute budget after the token was checked — kept, so an admin can replay it.
  */
-export const SUBMISSION_OUTCOMES = ['received', 'created', 'filled', 'renewed', 'repeat', 'spam', 'rejected'] as const;
+export const SUBMISSION_OUTCOMES = ['received', 'created', 'filled', 'renewed', 'repeat', 'spam', 'rejected', 'rate_limited'] as const;
 export const submissionOutcome = z.enum(SUBMISSION_OUTCOMES);
 export type SubmissionOutcome = z.infer<typeof submissionOutcome>;
 

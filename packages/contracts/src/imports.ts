@@ -64,7 +64,14 @@ export const importStatus = z.object({
   renewed: z.number().int(),
   skipped: z.number().int(),
   rejected: z.number().int(),
+  /** Rows done over rows in the file (0 … 1; 1 when done). */
   progress: z.number(),
+  /** Data rows done (the same as `total`). */
+  rowsDone: z.number().int(),
+  /** Data rows in the file: counted on upload (a CSV's line breaks: an estimate, corrected as the import goes), exact when done; null: not known. */
+  rowsTotal: z.number().int().nullable(),
+  /** The runner stopped (crash, restart) and the import is being taken over: it will go on after the last row done. */
+  resuming: z.boolean(),
   error: z.string().nullable(),
   createdBy: z.string(),
   createdAt: z.string(),

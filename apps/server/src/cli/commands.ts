@@ -85,7 +85,7 @@ export const commands = {
       const { id } = await startImport(ctx.db, { tenantId, userId: null }, file, { fileName: args.fileName, policy: args.policy });
       const report = async () => {
         const s = await getImport(ctx.db, tenantId, id);
-        ctx.progress(`${s.total} rows…`);
+        ctx.progress(`${s.rowsDone}${s.rowsTotal === null ? '' : ` of ${s.rowsTotal}`} rows…`);
         return s;
       };
       const runner = new ImportRunner(ctx.db, { onBatch: async () => void (await report()) });

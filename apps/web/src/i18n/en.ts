@@ -623,6 +623,7 @@ export const en: Messages = {
       repeat: 'Repeat (within 5 minutes)',
       spam: 'Spam',
       rejected: 'Rejected',
+      rate_limited: 'Refused: over the rate limit (replay it)',
     },
   },
   imports: {
@@ -665,6 +666,9 @@ export const en: Messages = {
     states: { pending: 'Waiting to start', running: 'Importing…', done: 'Import finished', failed: 'Import failed', undone: 'Import undone' },
     progress: 'Import progress',
     progressText: '{{pct}}% · {{rows}} rows read',
+    progressRows: '{{done}} of {{total}} rows ({{pct}}%)',
+    resuming: 'Resuming after an interruption…',
+    resumingText: 'The import stopped half way (a restart or a crash). It goes on from the last row saved; nothing is imported twice.',
     counts: { created: 'Created', filled: 'Filled', renewed: 'Renewed', skipped: 'Skipped', rejected: 'Rejected' },
     failed: 'The import failed',
     done: 'Import finished',

@@ -621,6 +621,7 @@ export const he = {
       repeat: 'חזרה (תוך 5 דקות)',
       spam: 'ספאם',
       rejected: 'נדחתה',
+      rate_limited: 'נדחתה: מעל מגבלת הקצב (אפשר לשלוח מחדש)',
     },
   },
   imports: {
@@ -663,6 +664,9 @@ export const he = {
     states: { pending: 'ממתין לתחילת הייבוא', running: 'מייבא…', done: 'הייבוא הסתיים', failed: 'הייבוא נכשל', undone: 'הייבוא בוטל' },
     progress: 'התקדמות הייבוא',
     progressText: '{{pct}}% · {{rows}} שורות נקראו',
+    progressRows: '{{done}} מתוך {{total}} שורות ({{pct}}%)',
+    resuming: 'ממשיך אחרי הפסקה…',
+    resumingText: 'הייבוא נעצר באמצע (הפעלה מחדש או תקלה). הוא ממשיך מהשורה האחרונה שנשמרה; שום שורה לא תיובא פעמיים.',
     counts: { created: 'נוצרו', filled: 'הושלמו', renewed: 'חודשו', skipped: 'דולגו', rejected: 'נדחו' },
     failed: 'הייבוא נכשל',
     done: 'הייבוא הסתיים',

@@ -441,7 +441,7 @@ function ImportProgress({ id, onNew }: { id: string; onNew: () => void }) {
   return (
     <Stack maw={860}>
       <Group justify="space-between">
-        <Title order={3}>{t(`imports.states.${r.state}`)}</Title>
+        <Title order={3}>{r.resuming ? t('imports.resuming') : t(`imports.states.${r.state}`)}</Title>
         <Text c="dimmed">
           <bdi>{r.fileName}</bdi> · {fmt.dateTime(r.createdAt)}
         </Text>
@@ -452,13 +452,20 @@ function ImportProgress({ id, onNew }: { id: string; onNew: () => void }) {
         radius="md"
         striped={!finished}
         animated={!finished}
-        color={r.state === 'failed' ? 'red' : 'teal'}
+        color={r.state === 'failed' ? 'red' : r.resuming ? 'yellow' : 'teal'}
         aria-label={t('imports.progress')}
         aria-valuenow={pct}
       />
       <Text aria-live="polite" data-testid="import-progress">
-        {t('imports.progressText', { pct: fmt.number(pct), rows: fmt.number(r.total) })}
+        {r.rowsTotal === null
+          ? t('imports.progressText', { pct: fmt.number(pct), rows: fmt.number(r.rowsDone) })
+          : t('imports.progressRows', { done: fmt.number(r.rowsDone), total: fmt.number(r.rowsTotal), pct: fmt.number(pct) })}
       </Text>
+      {r.resuming && (
+        <Alert color="yellow" role="status" title={t('imports.resuming')} data-testid="import-resuming">
+          {t('imports.resumingText')}
+        </Alert>
+      )}
       <SimpleGrid cols={{ base: 2, sm: 5 }}>
         <Count label={t('imports.counts.created')} value={r.created} color="teal" />
         <Count label={t('imports.counts.filled')} value={r.filled} color="blue" />

@@ -395,12 +395,70 @@ describe('access and abuse', () => {
     expect(third).toMatchObject({ status: 429, body: { code: 'too_many_requests', message: 'Too many submissions. Try again in a minute.' } });
     expect(third.headers['retry-after']).toBe('60');
     expect((await post(4, '198.51.100.2')).status).toBe(200);
-    // The channel has taken 4 in this minute (the refused one counted too): the 5th from anywhere is refused.
-    expect((await post(5, '198.51.100.3')).status).toBe(429);
-    expect(await count()).toBe(3);
+    // The channel has taken 3 in this minute (the one refused per address counts there only): a 4th passes, the 5th from anywhere is refused.
+    expect((await post(5, '198.51.100.3')).status).toBe(200);
+    expect((await post(6, '198.51.100.4')).status).toBe(429);
+    expect(await count()).toBe(4);
     // Counted in the database: another server process sees the same counters.
     const [counter] = await rows<{ hits: number }>(t.db, sql`select hits from rate_counters where key = ${`in:ch:${ch.id}`}`);
     expect(counter!.hits).toBe(5);
+    // Both leads refused for rate (with the right token) are in the channel's log, to be replayed.
+    const refused = await log(ch.id);
+    expect(refused.filter((e: { outcome: string }) => e.outcome === 'rate_limited').map((e: { params: Record<string, unknown> }) => e.params.email).sort()).toEqual(['r3@example.com', 'r6@example.com']);
+  });
+
+  it('wrong tokens from one address do not use up the channel: 125 of them, then a real lead from another address is taken', async () => {
+    const ch = await makeChannel(); // the defaults: 10 per address, 120 per channel a minute
+    const en = { 'accept-language': 'en' };
+    const answers: number[] = [];
+    for (let i = 0; i < 125; i++) answers.push((await send(ch.slug, { query: { token: 'wrong', email: `bad${i}@example.com` }, headers: en, ip: '192.0.2.66' })).status);
+    expect(answers.filter((s) => s === 401)).toHaveLength(10);
+    expect(answers.filter((s) => s === 429)).toHaveLength(115);
+    const real = await send(ch.slug, { query: { token: ch.token, email: 'real.lead@example.com' }, ip: '192.0.2.77' });
+    expect(real.status, json(real.body)).toBe(200);
+    expect(await card(real.body.id)).toMatchObject({ email: 'real.lead@example.com' });
+    // Nothing of the wrong-token flood is logged, and none of it counted against the channel.
+    expect((await log(ch.id)).map((e: { outcome: string }) => e.outcome)).toEqual(['created']);
+    const [counter] = await rows<{ hits: number }>(t.db, sql`select hits from rate_counters where key = ${`in:ch:${ch.id}`}`);
+    expect(counter!.hits).toBe(1);
+  });
+
+  it('the token is checked before any file part is read: header or query, or a field before the files', async () => {
+    const ch = await makeChannel({ maxFileBytes: 1024 * 1024 });
+    const en = { 'accept-language': 'en' };
+    const file = { field: 'cv', name: 'cv.pdf', type: 'application/pdf', data: Buffer.alloc(200 * 1024, 1) };
+    // A wrong token in the query: refused without reading the body.
+    const mp = multipart({ email: 'f1@example.com' }, [file]);
+    const wrong = await send(ch.slug, { body: mp.body, type: mp.type, query: { token: 'wrong' }, headers: en });
+    expect(wrong).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
+    // No token before the files (it comes after them): refused at the first file part.
+    const boundary = '----late';
+    const late = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\nf2@example.com\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="cv"; filename="cv.pdf"\r\nContent-Type: application/pdf\r\n\r\n`),
+      file.data,
+      Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="token"\r\n\r\n${ch.token}\r\n--${boundary}--\r\n`),
+    ]);
+    const after = await send(ch.slug, { body: late, type: `multipart/form-data; boundary=${boundary}`, headers: en });
+    expect(after).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
+    // The token in the header, or as a field before the files: taken.
+    expect((await send(ch.slug, { body: mp.body, type: mp.type, headers: { 'x-kesher-token': ch.token } })).status).toBe(200);
+    const first = multipart({ token: ch.token, email: 'f3@example.com' }, [file]);
+    expect((await send(ch.slug, { body: first.body, type: first.type })).status).toBe(200);
+    expect(await count()).toBe(2);
+  });
+
+  it('malformed multipart (no boundary, truncated) → 400, before and after the token', async () => {
+    const ch = await makeChannel();
+    const en = { 'accept-language': 'en' };
+    const noBoundary = await send(ch.slug, { body: 'email=x@example.com', type: 'multipart/form-data', headers: en });
+    expect(noBoundary).toMatchObject({ status: 400, body: { code: 'validation' } });
+    const mp = multipart({ token: ch.token, email: 'cut@example.com' }, [{ field: 'cv', name: 'cv.pdf', type: 'application/pdf', data: Buffer.alloc(512, 1) }]);
+    const cut = await send(ch.slug, { body: mp.body.subarray(0, mp.body.length - 300), type: mp.type, headers: en });
+    expect(cut).toMatchObject({ status: 400, body: { code: 'validation' } });
+    const cutHeader = await send(ch.slug, { body: mp.body.subarray(0, 60), type: mp.type, headers: { ...en, 'x-kesher-token': ch.token } });
+    expect(cutHeader).toMatchObject({ status: 400, body: { code: 'validation' } });
+    expect(await count()).toBe(0);
   });
 
   it('a burst at once (served in shared batches): exactly the limit passes, the rest get 429', async () => {

@@ -230,7 +230,7 @@ interface LogEntry {
   channel: ChannelRow;
   incoming: Incoming;
   fp: string;
-  outcome: 'received' | 'spam';
+  outcome: 'received' | 'spam' | 'rate_limited';
   replayOf?: string | null;
 }
 
@@ -675,6 +675,17 @@ export class Intake {
   receive(submission: Submission): Promise<IntakeResult> {
     return this.batcher.submit(submission);
   }
+}
+
+/**
+ * Logs a submission that passed the token check but was refused for rate (429): nothing is
+ * processed, the lead stays in the channel's log (outcome `rate_limited`) for an admin to replay.
+ */
+export async function logRateLimited(db: Db, submission: Submission): Promise<string> {
+  const { channel, tenant, incoming } = submission;
+  const id = randomUUID();
+  await logSubmissions(db, [{ id, channel, incoming, fp: fingerprint(channel, incoming.params, incoming.files, tenant.defaultRegion), outcome: 'rate_limited' }]);
+  return id;
 }
 
 /** An admin's replay of a logged submission: a new log row pointing at it, processed as if it came now. */

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import multipart from '@fastify/multipart';
@@ -13,7 +12,8 @@ import { AppError } from '../../http/errors.js';
 import { Batcher, settled } from '../../jobs/batcher.js';
 import type { MailSettings } from '../mail/index.js';
 import * as throttle from '../throttle/index.js';
-import { Intake, replay, type IncomingFile, type IntakeResult, type IntakeTenant, type Params } from './intake.js';
+import { add, fromSearch, givenToken, MAX_FILES, parseJson, readMultipart, tokenMatches } from './body.js';
+import { Intake, logRateLimited, replay, type IntakeResult, type IntakeTenant, type Params } from './intake.js';
 import { channelOfTenant, channelsForIntake, channelToken, createChannel, deleteChannel, getChannel, listChannels, renewToken, updateChannel, type ChannelRow } from './service.js';
 import { customerFile, getSubmission, listCustomerFiles, listSubmissions, submissionFile } from './submissions.js';
 
@@ -22,8 +22,6 @@ type Admitted = { channel: ChannelRow; tenant: IntakeTenant };
 const idParams = z.object({ id: uuid });
 const submissionParams = z.object({ id: uuid, submissionId: uuid });
 const RATE_WINDOW_SECONDS = 60;
-/** At most this many files in one submission. */
-const MAX_FILES = 5;
 
 /** Web Data Port: the channels' settings and log (admins), and the public intake `/in/:slug`. */
 export const channelRoutes = (db: Db, settings: MailSettings) => async (app: FastifyInstance) => {
@@ -125,57 +123,6 @@ function sendFile(reply: FastifyReply, file: { fileName: string; data: Buffer })
 /** The CORS origin a reply may name, decided per request. */
 const corsOrigin = new WeakMap<FastifyRequest, string>();
 
-function flatten(value: unknown, prefix: string, out: Params): void {
-  if (value === null || value === undefined) return;
-  if (Array.isArray(value)) {
-    const list = value.filter((v) => v !== null && typeof v !== 'object').map(String);
-    if (list.length) out[prefix] = list;
-    for (const v of value) if (v && typeof v === 'object') flatten(v, prefix, out);
-    return;
-  }
-  if (typeof value === 'object') {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-    return;
-  }
-  out[prefix] = String(value);
-}
-
-function fromSearch(text: string): Params {
-  const out: Params = {};
-  for (const [k, v] of new URLSearchParams(text)) add(out, k, v);
-  return out;
-}
-
-function add(out: Params, key: string, value: string): void {
-  if (key === '__proto__') return;
-  const had = out[key];
-  out[key] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
-}
-
-const malformed = (type: string) => new AppError('validation', 'channel.malformed_body', { type });
-
-function parseJson(text: string): Params {
-  if (!text.trim()) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw malformed('JSON');
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw malformed('JSON');
-  const out: Params = {};
-  flatten(value, '', out);
-  return out;
-}
-
-/** Compares the token in constant time (both sides hashed to one length first). */
-function tokenMatches(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 function originAllowed(row: ChannelRow, origin: string | undefined): boolean {
   if (!origin) return true; // not a browser's cross-site request: the token authenticates
   if (row.allowedOrigins.length === 0) return true;
@@ -186,26 +133,33 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
   // Concurrent requests share their queries (group commit, jobs/batcher.ts): the channel lookup,
   // the rate counters and the intake itself each cost one round per batch, not per request.
   const intake = new Intake(db);
-  // Admission: the channel (with its tenant) and the rate counters, for a batch of requests.
-  const admission = new Batcher<{ slug: string; ip: string }, (Admitted & { byIp: number; byChannel: number }) | null>(
+  // Admission: the channel (with its tenant) and the per-address counter, for a batch of requests.
+  // Every request counts against its address (wrong tokens too: no guessing at speed); only what
+  // passed the token check counts against the channel's budget (below), so a flood of wrong
+  // tokens from one address cannot lock the channel's real leads out.
+  const admission = new Batcher<{ slug: string; ip: string }, (Admitted & { byIp: number }) | null>(
     async (requests) => {
       const found = await channelsForIntake(
         db,
         requests.map((r) => r.slug),
       );
-      const keys = requests.map((r) => {
+      const keys = requests.flatMap((r) => {
         const f = found.get(r.slug);
-        return f ? [`in:ip:${f.channel.id}:${r.ip}`, `in:ch:${f.channel.id}`] : [];
+        return f ? [`in:ip:${f.channel.id}:${r.ip}`] : [];
       });
-      const counted = await throttle.hitMany(db, keys.flat(), RATE_WINDOW_SECONDS);
+      const counted = await throttle.hitMany(db, keys, RATE_WINDOW_SECONDS);
       let at = 0;
       return requests.map((r) => {
         const f = found.get(r.slug);
         if (!f) return settled(null);
-        const [byIp = 0, byChannel = 0] = counted.slice(at, (at += 2));
-        return settled({ ...f, byIp, byChannel });
+        return settled({ ...f, byIp: counted[at++] ?? 0 });
       });
     },
+    { maxBatch: 500 },
+  );
+  // The channel's budget, taken by authenticated submissions only.
+  const budget = new Batcher<string, number>(
+    async (channelIds) => (await throttle.hitMany(db, channelIds.map((id) => `in:ch:${id}`), RATE_WINDOW_SECONDS)).map((n) => settled(n)),
     { maxBatch: 500 },
   );
   const limit = MAX_SUBMISSION_FIELDS_BYTES;
@@ -277,46 +231,54 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
     },
     handler: async (request, reply) => {
       const { slug } = request.params as { slug: string };
-      // Rate limits first: wrong tokens count too (no guessing at speed).
       const ip = request.ip;
       const found = await admission.submit({ slug, ip });
       if (!found) throw new AppError('not_found', 'not_found.channel');
       const row = found.channel;
       const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined;
       if (origin && originAllowed(row, origin)) corsOrigin.set(request, origin);
-
-      if (found.byIp > row.ratePerIpPerMinute || found.byChannel > row.ratePerMinute) {
+      const tooMany = () => {
         reply.header('retry-after', String(RATE_WINDOW_SECONDS));
-        throw new AppError('too_many_requests', 'channel.too_many');
-      }
+        return new AppError('too_many_requests', 'channel.too_many');
+      };
 
       const params: Params = {};
       for (const [k, v] of Object.entries((request.query ?? {}) as Record<string, string | string[]>)) for (const s of Array.isArray(v) ? v : [v]) add(params, k, s);
-      const files = request.isMultipart() ? await readMultipart(request, row, params) : [];
+      // The token of the header or the query string is checked before any of the body is read.
+      const early = givenToken(request, params);
+      const authenticate = (given: string | undefined) => {
+        if (!tokenMatches(given, channelToken(row))) throw new AppError('unauthorized', 'channel.bad_token');
+      };
+      // Over the address's limit: 429 whatever the token (no guessing at speed), before the body is
+      // read — unless the header's or query's token shows a real lead: that one is read and logged.
+      const overIp = found.byIp > row.ratePerIpPerMinute;
+      if (overIp && (early === undefined || !tokenMatches(early, channelToken(row)))) throw tooMany();
+      if (early !== undefined) authenticate(early);
+
+      // A multipart body's file parts are read only once the token is checked (header, query, or a field before the files).
+      const files = request.isMultipart() ? await readMultipart(request, row, params, () => authenticate(early ?? givenToken(request, params))) : [];
       if (!request.isMultipart() && request.body && typeof request.body === 'object') {
         for (const [k, v] of Object.entries(request.body as Params)) for (const s of Array.isArray(v) ? v : [v]) add(params, k, s);
       }
-
-      const headerToken = request.headers['x-kesher-token'];
-      const paramToken = Object.entries(params).find(([k]) => k.toLowerCase() === 'token')?.[1];
-      const given = typeof headerToken === 'string' ? headerToken : Array.isArray(paramToken) ? paramToken[0] : paramToken;
-      if (!tokenMatches(given, channelToken(row))) throw new AppError('unauthorized', 'channel.bad_token');
+      authenticate(early ?? givenToken(request, params));
       if (!row.active) throw new AppError('forbidden', 'channel.inactive');
       if (!originAllowed(row, origin)) throw new AppError('forbidden', 'channel.origin_not_allowed', { origin: origin ?? '' });
       for (const k of Object.keys(params)) if (k.toLowerCase() === 'token') delete params[k];
+      const incoming = {
+        params,
+        files,
+        ip,
+        origin: origin ?? null,
+        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+        contentType: request.method === 'GET' ? null : (request.headers['content-type'] ?? null),
+      };
+      // Authenticated: the channel's budget. A lead refused for rate is logged (replayable), not lost.
+      if (overIp || (await budget.submit(row.id)) > row.ratePerMinute) {
+        await logRateLimited(db, { channel: row, tenant: found.tenant, incoming });
+        throw tooMany();
+      }
 
-      const result: IntakeResult = await intake.receive({
-        channel: row,
-        tenant: found.tenant,
-        incoming: {
-          params,
-          files,
-          ip,
-          origin: origin ?? null,
-          userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
-          contentType: request.method === 'GET' ? null : (request.headers['content-type'] ?? null),
-        },
-      });
+      const result: IntakeResult = await intake.receive({ channel: row, tenant: found.tenant, incoming });
       if (result.rejected) {
         const named = result.rejected.filter((p) => p.path);
         throw new AppError('validation', 'channel.nothing_to_identify', {}, { fields: named, body: { submissionId: result.submissionId } });
@@ -326,43 +288,3 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
     },
   });
 };
-
-/** Reads a multipart body: fields into `params`, files (size-capped per channel) into memory. */
-async function readMultipart(request: FastifyRequest, row: ChannelRow, params: Params): Promise<IncomingFile[]> {
-  const cap = row.maxFileBytes;
-  const size = cap >= 1024 * 1024 ? `${Math.round((cap / 1024 / 1024) * 10) / 10} MB` : `${Math.max(1, Math.round(cap / 1024))} KB`;
-  // Refuse a body that says it is too large before reading it.
-  if (Number(request.headers['content-length'] ?? 0) > MAX_FILES * cap + MAX_SUBMISSION_FIELDS_BYTES + 64 * 1024) {
-    throw new AppError('payload_too_large', 'channel.file_too_large', { size });
-  }
-  const files: IncomingFile[] = [];
-  let fieldBytes = 0;
-  try {
-    for await (const part of request.parts({ limits: { fileSize: cap } })) {
-      if (part.type === 'file') {
-        if (cap === 0) {
-          part.file.resume();
-          throw new AppError('payload_too_large', 'channel.files_not_allowed');
-        }
-        const data = await part.toBuffer();
-        if (data.length === 0 && !part.filename) continue; // an empty file input
-        files.push({ field: part.fieldname, fileName: part.filename, contentType: part.mimetype, data });
-      } else {
-        if (part.valueTruncated) throw new AppError('payload_too_large', 'channel.too_large', { kb: MAX_SUBMISSION_FIELDS_BYTES / 1024 });
-        const value = String(part.value ?? '');
-        fieldBytes += part.fieldname.length + value.length;
-        if (fieldBytes > MAX_SUBMISSION_FIELDS_BYTES) throw new AppError('payload_too_large', 'channel.too_large', { kb: MAX_SUBMISSION_FIELDS_BYTES / 1024 });
-        add(params, part.fieldname, value);
-      }
-    }
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT') throw new AppError('payload_too_large', 'channel.file_too_large', { size });
-    if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw new AppError('payload_too_large', 'channel.too_large', { kb: MAX_SUBMISSION_FIELDS_BYTES / 1024 });
-    if (err instanceof AppError) throw err;
-    if ((err as { statusCode?: number }).statusCode && (err as { statusCode: number }).statusCode < 500) throw malformed('multipart/form-data');
-    throw err;
-  }
-  return files;
-}
-

@@ -122,4 +122,61 @@ describe('Excel export', () => {
     });
     expect(neutralised).toBeGreaterThan(2000);
   });
+
+  it('an invalid filter is a 400 in JSON before the first byte, never a 200 that breaks off', async () => {
+    await create({ lastName: 'Someone', phone: '050-123 4567' });
+    const nosuch = await t.admin.get('/api/v1/customers/export.xlsx?cf.nosuch=x', { 'accept-language': 'en' });
+    expect(nosuch.status, String(nosuch.body)).toBe(400);
+    expect(nosuch.headers['content-type']).toContain('json');
+    expect(nosuch.body).toMatchObject({ code: 'validation' });
+    await t.admin.post('/api/v1/custom-fields', { key: 'size', labelHe: 'גודל', labelEn: 'Size', type: 'number' });
+    const badValue = await t.admin.get('/api/v1/customers/export.xlsx?cf.size=big', { 'accept-language': 'en' });
+    expect(badValue.status).toBe(400);
+    expect(badValue.body).toMatchObject({ code: 'validation' });
+    // A search the database refuses (a NUL in q) is never a 200 that breaks off.
+    const nul = await t.app.inject({ method: 'GET', url: '/api/v1/customers/export.xlsx?q=a%00b', headers: { cookie: t.admin.cookie! } });
+    expect(nul.statusCode).not.toBe(200);
+    expect(nul.headers['content-type']).toContain('json');
+  });
+
+  it('at most 2 exports at once per user and 4 per database (429, clearly); searches stay quick beside them', async () => {
+    await insertCustomers(t.db, t.fx.tenantId, Array.from({ length: 20_000 }, (_, i) => ({ lastName: `לקוח ${i}`, phone: `050${String(1_000_000 + i)}`, city: 'חיפה', createdBy: 'test' })));
+    const keys = await Promise.all(['one', 'two'].map(async (name) => (await t.admin.post('/api/v1/api-keys', { name })).body.key as string));
+    const exportBy = (headers: Record<string, string>) =>
+      t.app.inject({ method: 'GET', url: '/api/v1/customers/export.xlsx?sort=number_asc', headers: { 'accept-language': 'en', ...headers } });
+    const admin = { cookie: t.admin.cookie! };
+    const staff = { cookie: t.staff.cookie! };
+    const key = (k: string) => ({ authorization: `Bearer ${k}` });
+
+    // Three at once by one user: two run, the third is told to wait.
+    const three = await Promise.all([exportBy(admin), exportBy(admin), exportBy(admin)]);
+    expect(three.map((r) => r.statusCode).sort()).toEqual([200, 200, 429]);
+    const refused = three.find((r) => r.statusCode === 429)!;
+    expect(refused.json()).toEqual({ code: 'too_many_requests', message: 'You already have 2 exports running. Wait for one to finish and try again.' });
+    for (const r of three.filter((x) => x.statusCode === 200)) {
+      let n = 0;
+      for await (const _ of readXlsxRows(Readable.from(r.rawPayload))) n++;
+      expect(n).toBe(20_001);
+    }
+
+    // Five at once by four callers of one database: four run, the fifth waits. A search meanwhile answers quickly.
+    const started = Date.now();
+    const five = Promise.all([exportBy(admin), exportBy(admin), exportBy(staff), exportBy(key(keys[0]!)), exportBy(key(keys[1]!))]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const searches: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const at = Date.now();
+      const found = await t.staff.get('/api/v1/customers?q=לקוח 1999');
+      expect(found.status).toBe(200);
+      searches.push(Date.now() - at);
+    }
+    const answers = await five;
+    const took = Date.now() - started;
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 429]);
+    expect(answers.find((r) => r.statusCode === 429)!.json().message).toBe('This database already has 4 exports running. Try again in a minute.');
+    console.log(`4 exports of 20,000 rows: ${took} ms; searches beside them: ${searches.join(', ')} ms`);
+    expect(Math.max(...searches)).toBeLessThan(2000);
+    // The places are given back: the next export runs.
+    expect((await exportBy(admin)).statusCode).toBe(200);
+  }, 120_000);
 });

@@ -11,7 +11,7 @@ import {
   type StatusId,
 } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
-import { invalid } from '../../http/errors.js';
+import { AppError, invalid } from '../../http/errors.js';
 import { listDefinitions } from '../custom-fields/service.js';
 import { writeXlsx, type Cell, type SheetColumn } from '../spreadsheets/index.js';
 import { customersInOrder, type CustomerRecordRow } from './list.js';
@@ -92,10 +92,66 @@ export interface CustomerExport {
   fileName: string;
   /** Writes the workbook to `out`; resolves when the last byte is written. */
   write(out: Writable): Promise<void>;
+  /** The download was dropped: stop reading and free the export's place. */
+  abort(): void;
 }
 
-/** Prepares an export (columns checked before the first byte, so a bad column is a 400). */
-export async function exportCustomers(db: Db, tenantId: string, region: string, query: CustomerExportQuery, lang: Lang): Promise<CustomerExport> {
+/** Full exports running at once, per user and per database (this process). */
+export const EXPORT_LIMITS = { perUser: 2, perTenant: 4 };
+
+/**
+ * Places for running exports: an export reads the whole list page by page and writes a workbook,
+ * so a few of them at once would hold the database and the event loop away from everyone else's
+ * searches. A caller over its share is told to wait (429) rather than slowing every user.
+ */
+class ExportPlaces {
+  private readonly running = new Map<string, number>();
+  take(userKey: string, tenantId: string): () => void {
+    const keys = [`u:${userKey}`, `t:${tenantId}`];
+    if ((this.running.get(keys[0]!) ?? 0) >= EXPORT_LIMITS.perUser) throw new AppError('too_many_requests', 'export.too_many_user', { n: EXPORT_LIMITS.perUser });
+    if ((this.running.get(keys[1]!) ?? 0) >= EXPORT_LIMITS.perTenant) throw new AppError('too_many_requests', 'export.too_many_tenant', { n: EXPORT_LIMITS.perTenant });
+    for (const k of keys) this.running.set(k, (this.running.get(k) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      for (const k of keys) {
+        const n = (this.running.get(k) ?? 1) - 1;
+        if (n > 0) this.running.set(k, n);
+        else this.running.delete(k);
+      }
+    };
+  }
+}
+const places = new ExportPlaces();
+
+/** Who exports: the database, its phone region, and the user (or API key) the place is counted for. */
+export interface Exporter {
+  tenantId: string;
+  region: string;
+  userKey: string;
+}
+
+/** Rows per page of an export: small pages keep each query short, so other users' queries get their turn between them. */
+const EXPORT_PAGE = 1000;
+/** Rows written between two turns of the event loop. */
+const YIELD_EVERY = 200;
+
+/**
+ * Prepares an export: a place taken (429 over the limits), the columns and the filter checked and
+ * the first page read before the first byte, so a bad column or filter is a 400, never a cut download.
+ */
+export async function exportCustomers(db: Db, who: Exporter, query: CustomerExportQuery, lang: Lang): Promise<CustomerExport> {
+  const release = places.take(who.userKey, who.tenantId);
+  try {
+    return await prepare(db, who, query, lang, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function prepare(db: Db, { tenantId, region }: Exporter, query: CustomerExportQuery, lang: Lang, release: () => void): Promise<CustomerExport> {
   const wanted = query.columns ?? DEFAULT_EXPORT_COLUMNS;
   const [definitions, branches] = await Promise.all([
     listDefinitions(db, tenantId),
@@ -127,14 +183,33 @@ export async function exportCustomers(db: Db, tenantId: string, region: string, 
     else if (!['createdAt', 'updatedAt', 'parentNumber'].includes(c)) read.add(c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`));
   }
 
+  const pages = customersInOrder(db, tenantId, region, query, { extra, columns: [...read], pageSize: EXPORT_PAGE });
+  // The first page before the first byte: the filter's errors (an unknown spare field …) are a 400 here.
+  let page = await pages.next();
+  let aborted = false;
   async function* cells(): AsyncGenerator<Cell[]> {
-    for await (const page of customersInOrder(db, tenantId, region, query, { extra, columns: [...read] })) {
-      for (const row of page) yield columns.map((c) => c.value(row));
+    try {
+      let n = 0;
+      while (!page.done && !aborted) {
+        for (const row of page.value) {
+          yield columns.map((c) => c.value(row));
+          // Every few hundred rows, the event loop's other work (other users' requests) comes first.
+          if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+        page = await pages.next();
+      }
+    } finally {
+      await pages.return(undefined);
     }
   }
   const day = new Date().toISOString().slice(0, 10);
   return {
     fileName: `customers-${day}.xlsx`,
-    write: (out) => writeXlsx(out, lang === 'he' ? 'לקוחות' : 'Customers', columns.map((c) => c.header), cells(), { rtl: lang === 'he', columns: columns.map((c) => c.sheet ?? {}) }),
+    write: (out) =>
+      writeXlsx(out, lang === 'he' ? 'לקוחות' : 'Customers', columns.map((c) => c.header), cells(), { rtl: lang === 'he', columns: columns.map((c) => c.sheet ?? {}) }).finally(release),
+    abort: () => {
+      aborted = true;
+      release();
+    },
   };
 }

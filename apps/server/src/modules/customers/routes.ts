@@ -50,7 +50,8 @@ export const customerRoutes = (db: Db) => async (plain: FastifyInstance) => {
     async (request, reply) => {
       const staff = staffOf(request);
       const lang = request.query.lang ?? (request.lang === 'en' ? 'en' : 'he');
-      const file = await exportCustomers(db, staff.tenantId, staff.region, request.query, lang);
+      const file = await exportCustomers(db, { tenantId: staff.tenantId, region: staff.region, userKey: staff.userId ?? `key:${staff.actorName}` }, request.query, lang);
+      reply.raw.on('close', () => file.abort());
       return sendXlsx(request, reply, file);
     },
   );

@@ -139,7 +139,8 @@ export class ImportRunner extends PolledJob {
   private async claim(): Promise<Claimed | null> {
     const [row] = await rows<Omit<Claimed, 'token'> & { token: Date | string }>(
       this.db,
-      sql`update imports i set state = 'running', attempts = i.attempts + 1,
+      // Resuming: taken over after a stop half way (shown as such until the first batch is in).
+      sql`update imports i set state = 'running', attempts = i.attempts + 1, resuming = i.cursor > 0,
                  claimed_at = date_trunc('milliseconds', clock_timestamp())
            where i.id = (
              select id from imports
@@ -211,7 +212,7 @@ export class ImportRunner extends PolledJob {
           await this.fence(
             tx,
             job,
-            sql`cursor = ${cursor}, progress = ${progress}, total = total + ${decisions.length}, created = created + ${count.created},
+            sql`cursor = ${cursor}, progress = ${progress}, resuming = false, total = total + ${decisions.length}, created = created + ${count.created},
                 filled = filled + ${count.filled}, renewed = renewed + ${count.renewed}, skipped = skipped + ${count.skipped},
                 rejected = rejected + ${count.rejected}`,
           );
@@ -225,7 +226,7 @@ export class ImportRunner extends PolledJob {
       await table.return(undefined).catch(() => undefined);
     }
     await db.transaction(async (tx) => {
-      await this.fence(tx, job, sql`state = 'done', progress = 1, finished_at = now(), error = null`);
+      await this.fence(tx, job, sql`state = 'done', progress = 1, rows_total = total, resuming = false, finished_at = now(), error = null`);
       await tx.execute(sql`delete from import_chunks where import_id = ${job.id}`);
     });
   }

@@ -111,7 +111,7 @@ export async function previewImport(
   let first: TableRow[];
   const ctx = await rowContext(db, actor.tenantId);
   try {
-    stored = sniffBuffer(file);
+    stored = await sniffBuffer(file);
     first = await firstRows(bufferTable(file, stored.format, stored.encoding), HEAD_ROWS + PREVIEW_ROWS);
   } catch (err) {
     if (err instanceof NotASpreadsheet) throw notASpreadsheet(err);
@@ -224,6 +224,7 @@ export async function confirmImport(db: Db, actor: ImportActor, id: string, file
         mapping,
         overrides: start.overrides ?? {},
         headerRow: header.rowNumber,
+        rowsTotal: file.rows === null ? null : Math.max(file.rows - header.rowNumber, 0),
       })
       .where(eq(imports.id, id));
   } catch (err) {
@@ -242,7 +243,19 @@ export async function startImport(db: Db, actor: ImportActor, source: AsyncItera
 
 type ImportRow = typeof imports.$inferSelect;
 
+/**
+ * A running import whose lease has not been renewed for this long is shown as resuming: every
+ * batch (a second or less) renews it, so its runner has stopped, and another takes it over once
+ * the lease runs out.
+ */
+export const STALLED_SECONDS = 30;
+
 function present(row: ImportRow): ImportStatus {
+  const finished = row.state === 'done' || row.state === 'undone';
+  // Rows, not bytes: a count made on upload, never below what is done (a CSV's count is an estimate).
+  const rowsTotal = finished ? row.total : row.rowsTotal === null ? null : Math.max(row.rowsTotal, row.total);
+  const progress = finished ? 1 : rowsTotal ? Math.min(row.total / rowsTotal, 0.99) : rowsTotal === 0 ? 0 : Math.min(row.progress, 0.99);
+  const stalled = row.claimedAt !== null && Date.now() - row.claimedAt.getTime() > STALLED_SECONDS * 1000;
   return {
     id: row.id,
     state: row.state as ImportStatus['state'],
@@ -254,7 +267,10 @@ function present(row: ImportRow): ImportStatus {
     renewed: row.renewed,
     skipped: row.skipped,
     rejected: row.rejected,
-    progress: row.state === 'done' || row.state === 'undone' ? 1 : Math.min(row.progress, 0.99),
+    progress,
+    rowsDone: row.total,
+    rowsTotal,
+    resuming: row.state === 'running' && (row.resuming || stalled),
     error: row.error,
     createdBy: row.engineName,
     createdAt: row.createdAt.toISOString(),

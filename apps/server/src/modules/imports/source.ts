@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Db } from '../../db/client.js';
 import { countingStream, EncodingProbe, NotASpreadsheet, readTable, sniffFormat, type CsvEncoding, type FileFormat, type TableRow } from './read.js';
-import { SMALL_XLSX_BYTES } from '../spreadsheets/index.js';
+import { BrokenZip, bufferRange, checkXlsx, IMPORT_XLSX_LIMITS, SMALL_XLSX_BYTES, type ByteRange } from '../spreadsheets/index.js';
 
 /**
  * The uploaded file lives in the database (import_chunks, 1 MB pieces): any server of a
@@ -14,12 +14,57 @@ export interface StoredFile {
   format: FileFormat;
   encoding: CsvEncoding | null;
   bytes: number;
+  /**
+   * Rows in the file, counted on upload: a CSV's line breaks (a quoted line break counts too: an
+   * estimate the import corrects as it goes), an .xlsx's first sheet's rows. Null: not counted.
+   */
+  rows: number | null;
 }
+
+/** Counts a text's line breaks as it streams by (LF, CRLF or a lone CR). */
+class LineCounter {
+  private lf = 0;
+  private cr = 0;
+  private last = -1;
+  push(chunk: Uint8Array): void {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.lf++;
+    for (let i = chunk.indexOf(13); i >= 0; i = chunk.indexOf(13, i + 1)) this.cr++;
+    if (chunk.length) this.last = chunk[chunk.length - 1]!;
+  }
+  finish(): number {
+    const breaks = Math.max(this.lf, this.cr);
+    return this.last === -1 ? 0 : breaks + (this.last === 10 || this.last === 13 ? 0 : 1);
+  }
+}
+
+/** What an .xlsx unpacks to, checked before it is parsed (413 when too much); its first sheet's rows. */
+async function checkedXlsx(range: ByteRange, bytes: number): Promise<number | null> {
+  try {
+    return (await checkXlsx(range, bytes, IMPORT_XLSX_LIMITS)).rows;
+  } catch (err) {
+    if (err instanceof BrokenZip) throw new NotASpreadsheet('corrupt', err.message);
+    throw err;
+  }
+}
+
+/** Bytes of a stored upload, from its 1 MB pieces (one query per piece). */
+const storedRange =
+  (db: Db, importId: string): ByteRange =>
+  async function* (start, end) {
+    for (let seq = Math.floor(start / CHUNK_BYTES); seq * CHUNK_BYTES < end; seq++) {
+      const [row] = await rows<{ data: Buffer | Uint8Array }>(db, sql`select data from import_chunks where import_id = ${importId} and seq = ${seq}`);
+      if (!row) return;
+      const data = Buffer.from(row.data);
+      const from = Math.max(0, start - seq * CHUNK_BYTES);
+      yield data.subarray(from, Math.min(data.length, end - seq * CHUNK_BYTES));
+    }
+  };
 
 /** Stores an upload under an import row (which must exist), sniffing its format and a CSV's encoding on the way. */
 export async function storeFile(db: Db, importId: string, source: AsyncIterable<Buffer | Uint8Array>): Promise<StoredFile> {
   let format: FileFormat | null = null;
   const probe = new EncodingProbe();
+  const lines = new LineCounter();
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let seq = 0;
@@ -35,7 +80,10 @@ export async function storeFile(db: Db, importId: string, source: AsyncIterable<
   let head: Buffer[] = [];
   let headBytes = 0;
   const take = async (chunk: Buffer) => {
-    if (format === 'csv') probe.push(chunk);
+    if (format === 'csv') {
+      probe.push(chunk);
+      lines.push(chunk);
+    }
     bytes += chunk.length;
     for (let at = 0; at < chunk.length; ) {
       const n = Math.min(CHUNK_BYTES - pendingBytes, chunk.length - at);
@@ -65,7 +113,8 @@ export async function storeFile(db: Db, importId: string, source: AsyncIterable<
   if (format === null && headBytes > 0) await decide();
   await flush();
   if (format === null) throw new NotASpreadsheet('binary', 'the file is empty');
-  return { format, encoding: format === 'csv' ? probe.finish() : null, bytes };
+  if (format === 'xlsx') return { format, encoding: null, bytes, rows: await checkedXlsx(storedRange(db, importId), bytes) };
+  return { format, encoding: probe.finish(), bytes, rows: lines.finish() };
 }
 
 /** The stored file's pieces, one query each (bounded memory). */
@@ -110,15 +159,14 @@ export function bufferTable(file: Buffer, format: FileFormat, encoding: CsvEncod
   return readTable(file, format, encoding);
 }
 
-/** The format and encoding of a file held in memory. */
-export function sniffBuffer(file: Buffer): StoredFile {
+/** The format and encoding of a file held in memory; an .xlsx is checked for what it unpacks to. */
+export async function sniffBuffer(file: Buffer): Promise<StoredFile> {
   if (file.length === 0) throw new NotASpreadsheet('binary', 'the file is empty');
   const format = sniffFormat(file);
-  let encoding: CsvEncoding | null = null;
-  if (format === 'csv') {
-    const probe = new EncodingProbe();
-    probe.push(file);
-    encoding = probe.finish();
-  }
-  return { format, encoding, bytes: file.length };
+  if (format === 'xlsx') return { format, encoding: null, bytes: file.length, rows: await checkedXlsx(bufferRange(file), file.length) };
+  const probe = new EncodingProbe();
+  probe.push(file);
+  const lines = new LineCounter();
+  lines.push(file);
+  return { format, encoding: probe.finish(), bytes: file.length, rows: lines.finish() };
 }

@@ -1,4 +1,4 @@
-import { customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { tenants } from '../tenants/tables.js';
 import { users } from '../users/tables.js';
 
@@ -39,6 +39,10 @@ export const imports = pgTable(
     /** The last file row whose batch is committed (0: none yet). */
     cursor: integer('cursor').notNull().default(0),
     progress: real('progress').notNull().default(0),
+    /** Data rows in the file, counted on upload (an estimate for a CSV; set to the rows done at the end). Null: not counted. */
+    rowsTotal: integer('rows_total'),
+    /** Claimed again after a runner stopped half way, until its first batch is committed. */
+    resuming: boolean('resuming').notNull().default(false),
     total: integer('total').notNull().default(0),
     created: integer('created').notNull().default(0),
     filled: integer('filled').notNull().default(0),

@@ -3,7 +3,7 @@ import { MAIL_LIST_KEYS, type MailListUpload } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { AppError } from '../../http/errors.js';
 import { normalizeEmail, normalizeIdNumber } from '../customers/normalize.js';
-import { readXlsx, type Cell } from '../spreadsheets/index.js';
+import { BrokenZip, bufferRange, checkXlsx, MAIL_LIST_XLSX_LIMITS, readXlsx, type Cell } from '../spreadsheets/index.js';
 
 /**
  * A list of customers from an uploaded .xlsx (the invitation / bulk email wizard): the header
@@ -88,6 +88,13 @@ export async function matchMailList(db: Db, tenantId: string, file: Buffer): Pro
   if (file.length < 4 || !file.subarray(0, 4).equals(ZIP_MAGIC)) throw notXlsx('it is not a zip archive (an .xlsx file is one)');
   // Entry names are stored in clear in a zip: a workbook has xl/workbook.xml (a .docx, say, has not).
   if (!file.includes('xl/workbook.xml')) throw notXlsx('the archive has no workbook (xl/workbook.xml)');
+  // What it unpacks to is bounded before it is parsed (a decompression bomb is refused with 413).
+  try {
+    await checkXlsx(bufferRange(file), file.length, MAIL_LIST_XLSX_LIMITS);
+  } catch (err) {
+    if (err instanceof BrokenZip) throw notXlsx(err.message);
+    throw err;
+  }
 
   const out: MailListUpload = { customerIds: [], matched: 0, rows: 0, keyColumns: [], unmatched: [], duplicates: [] };
   const firstRowOf = new Map<string, number>();

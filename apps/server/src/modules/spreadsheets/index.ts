@@ -1,5 +1,8 @@
 import { Readable, type Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
+import { declaredSize } from './zip.js';
+
+export { BrokenZip, bufferRange, checkXlsx, IMPORT_XLSX_LIMITS, MAIL_LIST_XLSX_LIMITS, type ByteRange, type XlsxCheck, type XlsxLimits } from './zip.js';
 
 export type Cell = string | number | boolean | Date | null;
 
@@ -98,15 +101,21 @@ export function neutralize(text: string): string {
   return /^[=+\-@\t\r\0]/.test(text) ? `'${text}` : text;
 }
 
-/** An .xlsx up to this size is read whole (exceljs's in-memory reader); a larger one is streamed. */
+/** An .xlsx up to this size is read whole (exceljs's in-memory reader) — when it unpacks to at most SMALL_XLSX_UNPACKED; a larger one is streamed. */
 export const SMALL_XLSX_BYTES = 2 * 1024 * 1024;
+/** The in-memory reader takes about ten times the XML's size: only small workbooks go to it. */
+export const SMALL_XLSX_UNPACKED = 16 * 1024 * 1024;
 
 /**
  * The first sheet's rows of an .xlsx given as a stream, or whole: a small file whole is read
  * without the streaming reader, whose races (exceljs#3064: a sheet reached before the workbook
- * and its shared strings) can otherwise give a cell as an unresolved object now and then.
+ * and its shared strings) can otherwise give a cell as an unresolved object now and then. "Small"
+ * is judged on what it unpacks to (its central directory; callers check it with `checkXlsx`
+ * first), never on the compressed size alone: a 1 MB file can unpack to hundreds of MB.
  */
-export function readXlsx(input: Readable | Buffer): AsyncGenerator<{ rowNumber: number; values: Cell[] }> {
-  if (Buffer.isBuffer(input)) return input.length <= SMALL_XLSX_BYTES ? readXlsxBuffer(input) : readXlsxRows(Readable.from([input]));
-  return readXlsxRows(input);
+export async function* readXlsx(input: Readable | Buffer): AsyncGenerator<{ rowNumber: number; values: Cell[] }> {
+  if (!Buffer.isBuffer(input)) return yield* readXlsxRows(input);
+  const unpacked = input.length <= SMALL_XLSX_BYTES ? await declaredSize(input) : null;
+  if (unpacked !== null && unpacked <= SMALL_XLSX_UNPACKED) return yield* readXlsxBuffer(input);
+  return yield* readXlsxRows(Readable.from([input]));
 }

@@ -3,7 +3,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { neutralize, readXlsxRows, writeXlsx, type Cell } from './index.js';
+import { AppError } from '../../http/errors.js';
+import { bufferRange, checkXlsx, IMPORT_XLSX_LIMITS, neutralize, readXlsx, readXlsxRows, writeXlsx, type Cell } from './index.js';
+import { makeXlsx } from './testing.js';
 import { HEBREW_FIRST, HEBREW_LAST, rng } from '../demo/builders.js';
 
 async function roundTrip(header: string[], rows: Cell[][]): Promise<Cell[][]> {
@@ -92,4 +94,34 @@ describe('streaming reader: the entries after a large sheet', () => {
     expect(back[150_000]).toEqual(['לקוח 3', 500_149_999, 'חיפה']);
     expect(back.flat().some((v) => typeof v === 'string' && v.includes('[object'))).toBe(false);
   }, 60_000);
+
+  describe('bounds checked before parsing', () => {
+    const check = (file: Buffer) => checkXlsx(bufferRange(file), file.length, IMPORT_XLSX_LIMITS);
+    const refusal = async (file: Buffer) => {
+      try {
+        await check(file);
+      } catch (err) {
+        expect(err).toBeInstanceOf(AppError);
+        return { status: (err as AppError).status, key: (err as AppError).key };
+      }
+      throw new Error('not refused');
+    };
+
+    it('counts what a workbook unpacks to and its first sheet’s rows; reads it as before', async () => {
+      const book = await makeXlsx({ rows: 25 });
+      const checked = await check(book.file);
+      expect(checked).toEqual({ unpacked: book.unpacked, rows: 26 });
+      const rows: Cell[][] = [];
+      for await (const r of readXlsx(book.file)) rows.push(r.values);
+      expect(rows.length).toBe(26);
+      expect(rows[25]).toEqual(['Person 26', 'person26@example.com']);
+    });
+
+    it('refuses a bomb by its declared size, a lying one by the bytes it really inflates to, and too many parts', async () => {
+      expect(await refusal((await makeXlsx({ rows: 1, padding: 200 * 1024 * 1024 })).file)).toEqual({ status: 413, key: 'spreadsheet.unpacks_too_large' });
+      expect(await refusal((await makeXlsx({ rows: 1, padding: 2 * 1024 * 1024, lie: true })).file)).toEqual({ status: 413, key: 'spreadsheet.unpacks_too_large' });
+      expect(await refusal((await makeXlsx({ rows: 1, extraParts: 2001 })).file)).toEqual({ status: 413, key: 'spreadsheet.too_many_parts' });
+      expect((await check((await makeXlsx({ rows: 1, extraParts: 1500 })).file)).rows).toBe(2);
+    });
+  });
 });

@@ -10,7 +10,7 @@ import { useFormat } from '../../i18n/format';
 import { ChannelForm, mappingInOrder } from './Channels';
 
 const OUTCOME_COLOR: Record<SubmissionOutcome, string> = {
-  received: 'gray', created: 'green', filled: 'blue', renewed: 'violet', repeat: 'gray', spam: 'orange', rejected: 'red',
+  received: 'gray', created: 'green', filled: 'blue', renewed: 'violet', repeat: 'gray', spam: 'orange', rejected: 'red', rate_limited: 'yellow',
 };
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
