@@ -78,6 +78,7 @@ export function Layout() {
                 </Menu.Dropdown>
               </Menu>
             )}
+            {session.data.owner && <TopLink to="/owner/databases">{t('nav.databases')}</TopLink>}
           </Group>
           <Group gap="sm" wrap="nowrap">
             <Text size="sm" c="dimmed" visibleFrom="sm">

@@ -1,7 +1,8 @@
-import { Badge, PasswordInput, Select, Switch, TextInput } from '@mantine/core';
+import { Badge, PasswordInput, Select, Switch, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { ROLES, type Language, type Role, type User } from '@kesher/contracts';
 import { useSaveUser, useUsers } from '../../api/admin';
+import { useSession } from '../../api/session';
 import { AdminListPage } from '../../components/AdminListPage';
 import { FormModal } from '../../components/FormModal';
 import { useSaveFeedback } from '../../components/Notifier';
@@ -40,6 +41,9 @@ export function Users() {
 function UserForm({ user, onClose }: { user: User | null; onClose: () => void }) {
   const { t } = useTranslation();
   const save = useSaveUser();
+  const session = useSession();
+  // Name, language and password belong to the account: only the user or the owner changes them (the server says so too).
+  const accountEditable = !user || !!session.data?.owner || session.data?.user.id === user.id;
   const form = useFormState({
     email: user?.email ?? '',
     name: user?.name ?? '',
@@ -52,10 +56,10 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
   const v = form.values;
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    const common = { name: v.name.trim(), role: v.role, language: v.language ?? 'he' };
+    const account = { name: v.name.trim(), language: v.language ?? 'he' };
     const body = user
-      ? { ...common, active: v.active, ...(v.password ? { password: v.password } : {}) }
-      : { ...common, email: v.email.trim(), password: v.password };
+      ? { role: v.role, active: v.active, ...(accountEditable ? { ...account, ...(v.password ? { password: v.password } : {}) } : {}) }
+      : { ...account, role: v.role, email: v.email.trim(), password: v.password };
     save.mutate({ id: user?.id, body }, feedback);
   };
   return (
@@ -70,7 +74,17 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
         onChange={(e) => form.set('email', e.currentTarget.value)}
         error={form.errors.email}
       />
-      <TextInput label={t('admin.users.name')} required value={v.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={form.errors.name} />
+      {!user && (
+        <Text size="sm" c="dimmed">
+          {t('admin.users.inviteHint')}
+        </Text>
+      )}
+      {!accountEditable && (
+        <Text size="sm" c="dimmed">
+          {t('admin.users.accountFieldsHint')}
+        </Text>
+      )}
+      <TextInput label={t('admin.users.name')} required disabled={!accountEditable} value={v.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={form.errors.name} />
       <Select
         label={t('admin.users.role')}
         data={ROLES.map((r) => ({ value: r, label: t(`admin.users.roles.${r}`) }))}
@@ -79,7 +93,8 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
         allowDeselect={false}
         error={form.errors.role}
       />
-      <LanguageSelect label={t('admin.users.language')} value={v.language} onChange={(x) => form.set('language', x)} error={form.errors.language} />
+      <LanguageSelect label={t('admin.users.language')} disabled={!accountEditable} value={v.language} onChange={(x) => form.set('language', x)} error={form.errors.language} />
+      {accountEditable && (
       <PasswordInput
         label={user ? t('admin.users.newPassword') : t('admin.users.password')}
         required={!user}
@@ -88,7 +103,8 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
         onChange={(e) => form.set('password', e.currentTarget.value)}
         error={form.errors.password}
       />
-      {user && <Switch label={t('admin.users.active')} checked={v.active} onChange={(e) => form.set('active', e.currentTarget.checked)} />}
+      )}
+      {user && <Switch label={t('admin.users.active')} description={t('admin.users.activeHint')} checked={v.active} onChange={(e) => form.set('active', e.currentTarget.checked)} />}
     </FormModal>
   );
 }
