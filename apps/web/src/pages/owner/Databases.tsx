@@ -30,7 +30,7 @@ export function Databases() {
       <Text c="dimmed" size="sm">
         {t('owner.intro')}
       </Text>
-      <Table.ScrollContainer minWidth={420}>
+      <Table.ScrollContainer minWidth={340}>
         <RecordTable
           caption={t('owner.title')}
           rows={databases.data?.items ?? []}
