@@ -324,6 +324,8 @@ export const en: Messages = {
       roles: { admin: 'Administrator', staff: 'Staff' },
       accountFieldsHint: "Name, language and password belong to the account: only the user or the server's owner changes them.",
       activeHint: 'Active in this database only',
+      unlock: 'Unlock login',
+      unlocked: 'Unlocked: the user can log in again',
       inviteHint: 'If the address already has a Kesher account, it gets an email invitation to join this database, and the password chosen here is not used.',
     },
     customFields: {

@@ -40,6 +40,11 @@ export async function login(db: Db, email: string, password: string, ip: string)
   return { token, userId: user.id, tenantId: membership.tenantId };
 }
 
+/** Lifts the five-failures lockout of an account at once (an admin of one of its databases, or the owner). */
+export async function clearLoginFailures(db: Db, email: string): Promise<void> {
+  await throttle.clear(db, `login:acct:${email.trim().toLowerCase()}`);
+}
+
 export async function createSession(db: Db, userId: string, tenantId: string): Promise<string> {
   const token = randomToken();
   await db.insert(sessions).values({

@@ -114,6 +114,7 @@ describe('a walk over every user / membership route as A’s admin against B', (
       await probe('PATCH', `/api/v1/accounts/${id}`, { password: 'attacker-password' });
     }
     await probe('PATCH', `/api/v1/users/${invitation.id}`, { role: 'admin' });
+    for (const id of targets) await probe('POST', `/api/v1/users/${id}/unlock`);
     await probe('POST', '/api/v1/users', { email: 'x@example.com', name: 'x', password: 'long-enough-1', groupIds: [groupB.id] });
     await probe('POST', '/api/v1/auth/tenant', { tenantId: b.tenantId });
     await probe('GET', '/api/v1/databases');
@@ -222,6 +223,19 @@ describe('the owner', () => {
     expect((await t.admin.patch(`/api/v1/accounts/${b.admin.id}`, { active: true, name: 'Renamed' })).body.name).toBe('Renamed');
     await TestClient.login(t.app, b.admin.email);
     expect((await t.admin.patch('/api/v1/accounts/00000000-0000-4000-8000-000000000000', { active: true })).status).toBe(404);
+  });
+});
+
+describe('the five-failures lockout (ADR 0002) stays; an admin of the user’s database lifts it', () => {
+  it('unlocks a member, not another database’s account', async () => {
+    const anon = new TestClient(t.app);
+    for (let i = 0; i < 5; i++) await anon.post('/api/v1/auth/login', { email: t.fx.staff.email, password: `bad${i}` });
+    expect((await anon.post('/api/v1/auth/login', { email: t.fx.staff.email, password: PASSWORD })).status).toBe(429);
+    expect((await t.staff.post(`/api/v1/users/${t.fx.staff.id}/unlock`)).status).toBe(403);
+    expect((await adminB.post(`/api/v1/users/${t.fx.staff.id}/unlock`)).status).toBe(404);
+    expect((await anon.post('/api/v1/auth/login', { email: t.fx.staff.email, password: PASSWORD })).status).toBe(429);
+    expect((await t.admin.post(`/api/v1/users/${t.fx.staff.id}/unlock`)).status).toBe(204);
+    expect((await anon.post('/api/v1/auth/login', { email: t.fx.staff.email, password: PASSWORD })).status).toBe(200);
   });
 });
 

@@ -43,6 +43,11 @@ export const userRoutes = (db: Db) => async (plain: FastifyInstance) => {
     users.updateUser(db, callerOf(request), request.params.id, request.body),
   );
 
+  app.post('/api/v1/users/:id/unlock', { config: { access: 'admin' }, schema: { tags, params: idParams } }, async (request, reply) => {
+    await users.unlockLogin(db, staffOf(request).tenantId, request.params.id);
+    return reply.status(204).send();
+  });
+
   app.get('/api/v1/groups', { config: { access: 'staff' }, schema: { tags, response: { 200: items(group) } } }, async (request) => ({
     items: await users.listGroups(db, staffOf(request).tenantId),
   }));

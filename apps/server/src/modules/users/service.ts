@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { User } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { AppError, notFound } from '../../http/errors.js';
-import { endSessions } from '../auth/service.js';
+import { clearLoginFailures, endSessions } from '../auth/service.js';
 import { hashPassword } from '../auth/passwords.js';
 import { tenants } from '../tenants/tables.js';
 import { inviteToDatabase } from './invitations.js';
@@ -165,6 +165,15 @@ export async function updateUser(db: Db, caller: Caller, id: string, patch: User
     if (passwordHash !== undefined) await endSessions(tx, id, self ? caller.sessionToken : null);
   });
   return getUser(db, tenantId, id);
+}
+
+/**
+ * Lifts the lockout after five failed logins (ADR 0002) for a member of the caller's database: the
+ * account may try again at once. It changes no credential: the right password is still needed.
+ */
+export async function unlockLogin(db: Db, tenantId: string, id: string): Promise<void> {
+  const user = await getUser(db, tenantId, id);
+  await clearLoginFailures(db, user.email);
 }
 
 /**

@@ -1,11 +1,11 @@
-import { Badge, PasswordInput, Select, Switch, Text, TextInput } from '@mantine/core';
+import { Badge, Button, PasswordInput, Select, Switch, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { ROLES, type Language, type Role, type User } from '@kesher/contracts';
-import { useSaveUser, useUsers } from '../../api/admin';
+import { useSaveUser, useUnlockUser, useUsers } from '../../api/admin';
 import { useSession } from '../../api/session';
 import { AdminListPage } from '../../components/AdminListPage';
 import { FormModal } from '../../components/FormModal';
-import { useSaveFeedback } from '../../components/Notifier';
+import { useNotify, useReportError, useSaveFeedback } from '../../components/Notifier';
 import { LanguageSelect } from '../../components/Pickers';
 import { useFormState } from '../../lib/form';
 
@@ -14,6 +14,9 @@ const FIELDS = ['email', 'name', 'role', 'language', 'password', 'active'] as co
 export function Users() {
   const { t } = useTranslation();
   const users = useUsers();
+  const unlock = useUnlockUser();
+  const notify = useNotify();
+  const report = useReportError();
   return (
     <AdminListPage
       title={t('admin.users.title')}
@@ -33,6 +36,16 @@ export function Users() {
           ),
         },
       ]}
+      moreActions={(u) => (
+        <Button
+          size="compact-sm"
+          variant="subtle"
+          loading={unlock.isPending && unlock.variables === u.id}
+          onClick={() => unlock.mutate(u.id, { onSuccess: () => notify.success(t('admin.users.unlocked')), onError: (e) => report(e) })}
+        >
+          {t('admin.users.unlock')}
+        </Button>
+      )}
       dialog={(user, close) => <UserForm user={user} onClose={close} />}
     />
   );
