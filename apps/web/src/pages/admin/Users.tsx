@@ -108,14 +108,14 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
       />
       <LanguageSelect label={t('admin.users.language')} disabled={!accountEditable} value={v.language} onChange={(x) => form.set('language', x)} error={form.errors.language} />
       {accountEditable && (
-      <PasswordInput
-        label={user ? t('admin.users.newPassword') : t('admin.users.password')}
-        required={!user}
-        autoComplete="new-password"
-        value={v.password}
-        onChange={(e) => form.set('password', e.currentTarget.value)}
-        error={form.errors.password}
-      />
+        <PasswordInput
+          label={user ? t('admin.users.newPassword') : t('admin.users.password')}
+          required={!user}
+          autoComplete="new-password"
+          value={v.password}
+          onChange={(e) => form.set('password', e.currentTarget.value)}
+          error={form.errors.password}
+        />
       )}
       {user && <Switch label={t('admin.users.active')} description={t('admin.users.activeHint')} checked={v.active} onChange={(e) => form.set('active', e.currentTarget.checked)} />}
     </FormModal>
