@@ -12,7 +12,7 @@ export const useDatabases = () =>
 export function useCreateDatabase() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { name: string; adminEmail: string; adminName?: string; language: 'he' | 'en' }) =>
+    mutationFn: (body: { name: string; adminEmail: string; language: 'he' | 'en' }) =>
       api.post<Database & { admin: 'created' | 'invited' }>('/databases', body),
     onSuccess: () => qc.invalidateQueries({ queryKey: ownerKeys.databases }),
   });

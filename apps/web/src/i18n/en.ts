@@ -689,7 +689,6 @@ export const en: Messages = {
     createTitle: 'Create a database',
     name: 'Database name',
     adminEmail: 'First administrator’s email',
-    adminName: 'Administrator’s name (optional)',
     language: 'Database language',
     createdAt: 'Created',
     users: 'Users',

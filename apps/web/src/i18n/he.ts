@@ -687,7 +687,6 @@ export const he = {
     createTitle: 'יצירת מאגר',
     name: 'שם המאגר',
     adminEmail: 'דוא"ל המנהל הראשון',
-    adminName: 'שם המנהל (לא חובה)',
     language: 'שפת המאגר',
     createdAt: 'נוצר',
     users: 'משתמשים',

@@ -11,7 +11,7 @@ import { RecordTable } from '../../components/RecordTable';
 import { useFormat } from '../../i18n/format';
 import { useFormState } from '../../lib/form';
 
-const FIELDS = ['name', 'adminEmail', 'adminName', 'language'] as const;
+const FIELDS = ['name', 'adminEmail', 'language'] as const;
 
 /** The owner's screen: every database of the server, and a new one with its first admin invited. */
 export function Databases() {
@@ -52,11 +52,12 @@ function CreateDatabase({ onClose }: { onClose: () => void }) {
   const create = useCreateDatabase();
   const notify = useNotify();
   const report = useReportError();
-  const form = useFormState({ name: '', adminEmail: '', adminName: '', language: (i18n.language === 'en' ? 'en' : 'he') as Language | null });
+  const form = useFormState({ name: '', adminEmail: '', language: (i18n.language === 'en' ? 'en' : 'he') as Language | null });
   const v = form.values;
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    const body = { name: v.name.trim(), adminEmail: v.adminEmail.trim(), language: v.language ?? 'he', ...(v.adminName.trim() ? { adminName: v.adminName.trim() } : {}) };
+    // The invited admin chooses their own name (a new address) or keeps their account's.
+    const body = { name: v.name.trim(), adminEmail: v.adminEmail.trim(), language: v.language ?? 'he' };
     create.mutate(body, {
       onSuccess: (d) => {
         notify.success(t('owner.created', { name: d.name, email: body.adminEmail }));
@@ -77,7 +78,6 @@ function CreateDatabase({ onClose }: { onClose: () => void }) {
         onChange={(e) => form.set('adminEmail', e.currentTarget.value)}
         error={form.errors.adminEmail}
       />
-      <TextInput label={t('owner.adminName')} value={v.adminName} onChange={(e) => form.set('adminName', e.currentTarget.value)} error={form.errors.adminName} />
       <LanguageSelect label={t('owner.language')} value={v.language} onChange={(x) => form.set('language', x)} allowDeselect={false} error={form.errors.language} />
       <Text size="sm" c="dimmed">
         {t('owner.inviteNote')}
