@@ -24,6 +24,7 @@ import { invitationRoutes } from './modules/invitations/index.js';
 import { mailRoutes, mailSettings } from './modules/mail/index.js';
 import { portalRoutes } from './modules/portal/index.js';
 import { adminRoutes } from './modules/tenants/routes.js';
+import { userRoutes } from './modules/users/index.js';
 
 export interface AppOptions {
   db: Db;
@@ -141,6 +142,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(contactRoutes(opts.db));
   await app.register(brokerRoutes(opts.db));
   await app.register(adminRoutes(opts.db));
+  await app.register(userRoutes(opts.db));
   const mail = mailSettings(opts);
   await app.register(mailRoutes(opts.db, mail));
   await app.register(invitationRoutes(opts.db, mail));

@@ -20,6 +20,7 @@ const USAGE = `kesher <command>
   worker           the mail worker and run preparer alone (any number of them on one PostgreSQL database)
   migrate          apply database migrations and exit
   user create      --email E --name N [--password P] [--role admin|staff]
+  tenant create    --name NAME --admin-email E [--admin-password P] [--language he|en]   a new database
   demo             load demo customers [--count 300]
   import FILE      import customers from an .xlsx / .csv file into the first database [--policy skip|fill|renew]
 
@@ -87,7 +88,7 @@ export function terminal(): Pick<CommandContext, 'print' | 'progress'> {
 async function dataCommand(config: Config, name: CommandName, rawArgs: object, filePath?: string): Promise<void> {
   const command = commands[name];
   const parsed = command.args.safeParse(rawArgs);
-  if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n')}\n\n${USAGE}`);
+  if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => `--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('\n')}\n\n${USAGE}`);
   if (filePath) await access(filePath).catch(() => Promise.reject(new Error(`Cannot read ${filePath}.`)));
   if (!config.databaseUrl) {
     const server = await runningServer(config.dataDir);
@@ -178,8 +179,18 @@ async function main(argv: string[]): Promise<void> {
   const config = readConfig();
   const [command, sub] = argv;
   const { values } = parseArgs({
-    args: argv.slice(command === 'user' ? 2 : 1),
-    options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, count: { type: 'string' }, policy: { type: 'string' } },
+    args: argv.slice(command === 'user' || command === 'tenant' ? 2 : 1),
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      password: { type: 'string' },
+      role: { type: 'string' },
+      count: { type: 'string' },
+      policy: { type: 'string' },
+      'admin-email': { type: 'string' },
+      'admin-password': { type: 'string' },
+      language: { type: 'string' },
+    },
     allowPositionals: true,
   });
   switch (command) {
@@ -193,6 +204,9 @@ async function main(argv: string[]): Promise<void> {
     case 'user':
       if (sub !== 'create') throw new Error(USAGE);
       return dataCommand(config, 'user create', values);
+    case 'tenant':
+      if (sub !== 'create') throw new Error(USAGE);
+      return dataCommand(config, 'tenant create', { name: values.name, adminEmail: values['admin-email'], adminPassword: values['admin-password'], language: values.language });
     case 'demo':
       return dataCommand(config, 'demo', { ...values, adminEmail: config.adminEmail, adminPassword: config.adminPassword });
     case 'import':

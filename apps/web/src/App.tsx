@@ -10,6 +10,8 @@ import { DirectionSync } from './components/LanguageSwitch';
 import { Layout, RequireAdmin } from './components/Layout';
 import { NotifierProvider } from './components/Notifier';
 import { Login } from './pages/Login';
+import { AcceptInvitation } from './pages/AcceptInvitation';
+import { Databases } from './pages/owner/Databases';
 import { CustomerList } from './pages/CustomerList';
 import { CreateCustomer } from './pages/CreateCustomer';
 import { CustomerCard } from './pages/CustomerCard';
@@ -61,6 +63,7 @@ export function App() {
             <BrowserRouter>
               <Routes>
                 <Route path="/login" element={<Login />} />
+                <Route path="/accept-invitation" element={<AcceptInvitation />} />
                 <Route element={<Layout />}>
                   <Route index element={<Navigate to="/customers" replace />} />
                   <Route path="/customers" element={<CustomerList />} />
@@ -80,6 +83,7 @@ export function App() {
                   <Route path="/mail/invite" element={<MailRunWizard key="invitations" kind="invitations" />} />
                   <Route path="/mail/bulk" element={<MailRunWizard key="bulk-emails" kind="bulk-emails" />} />
                   <Route path="/mail/runs" element={<MailRuns />} />
+                  <Route path="/owner/databases" element={<Databases />} />
                   <Route path="*" element={<NotFound />} />
                 </Route>
               </Routes>

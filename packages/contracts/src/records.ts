@@ -77,7 +77,16 @@ export const userCreate = z.strictObject({
   language: language.default('he'),
   groupIds: z.array(uuid).max(100).optional(),
 });
-export const userPatch = userCreate.omit({ email: true }).partial().extend({ active: z.boolean().optional() });
+/** Partial: no defaults (a default would change what the caller did not name, e.g. demote an admin). */
+export const userPatch = z.strictObject({
+  name: userCreate.shape.name.optional(),
+  password: userCreate.shape.password.optional(),
+  role: role.optional(),
+  language: language.optional(),
+  groupIds: userCreate.shape.groupIds,
+  /** Active in this database (the membership); the account's global state is the owner's (PATCH /api/v1/accounts/:id). */
+  active: z.boolean().optional(),
+});
 export const user = z.object({
   id: uuid,
   email: z.string(),
@@ -112,9 +121,39 @@ export const tenantPatch = z.strictObject({
 
 // ---- auth ----
 export const loginBody = z.strictObject({ email: z.string().trim().max(254), password: z.string().max(200) });
-export const session = z.object({ user, tenant, tenants: z.array(tenant.pick({ id: true, name: true })) });
+export const session = z.object({
+  user,
+  tenant,
+  tenants: z.array(tenant.pick({ id: true, name: true })),
+  /** The account is the server's owner (operator-level: every database). */
+  owner: z.boolean().optional(),
+});
 export type Session = z.infer<typeof session>;
 
 export const apiKeyCreate = z.strictObject({ name: z.string().trim().min(1).max(120) });
 export const apiKey = z.object({ id: uuid, name: z.string(), prefix: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() });
 export const apiKeyCreated = apiKey.extend({ key: z.string() });
+
+// ---- accounts, databases (owner) and membership invitations ----
+const password = z.string().min(10).max(200);
+/** A staff user changes their own password; their other sessions end. */
+export const passwordChange = z.strictObject({ currentPassword: z.string().max(200), newPassword: password });
+/** The owner changes an account's global state / credentials. */
+export const accountPatch = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  password: password.optional(),
+  language: language.optional(),
+  active: z.boolean().optional(),
+});
+export const database = z.object({ id: uuid, name: z.string(), createdAt: z.string(), users: z.number().int(), customers: z.number().int() });
+export type Database = z.infer<typeof database>;
+export const databaseCreate = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  adminEmail: z.string().trim().toLowerCase().max(254).pipe(z.email()),
+  adminName: z.string().trim().min(1).max(200).optional(),
+  language: language.optional(),
+});
+/** `admin`: a new account (a set-password link was emailed) or an existing one (invited). */
+export const databaseCreated = database.extend({ admin: z.enum(['created', 'invited']) });
+export const invitationToken = z.strictObject({ token: z.string().trim().min(20).max(200) });
+export const membershipInvitation = z.object({ tenantId: uuid, tenantName: z.string(), role, email: z.string() });

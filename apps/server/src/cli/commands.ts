@@ -74,6 +74,26 @@ export const commands = {
     },
   }),
 
+  'tenant create': define({
+    args: z.object({
+      name: z.string().trim().min(1).max(200),
+      adminEmail: z.string().trim().email(),
+      adminPassword: z.string().min(10).optional(),
+      language: z.enum(['he', 'en']).default('he'),
+    }),
+    async run(ctx, args) {
+      const [{ createDatabase }, { generateAdminPassword }] = await Promise.all([import('../modules/tenants/index.js'), import('../modules/auth/passwords.js')]);
+      const password = args.adminPassword ?? generateAdminPassword();
+      const made = await createDatabase(ctx.db, { name: args.name, adminEmail: args.adminEmail, adminPassword: password, language: args.language });
+      ctx.print(`Database "${args.name}" created (${made.tenantId}).`);
+      if (made.admin === 'created') {
+        for (const l of loginLines(`Its administrator:`, args.adminEmail, args.adminPassword ? null : password, '--admin-password')) ctx.print(l);
+      } else {
+        ctx.print(`${args.adminEmail} already has an account: it was invited by email to administer this database (its password is unchanged).`);
+      }
+    },
+  }),
+
   import: define({
     args: z.object({ fileName: z.string().min(1), policy: z.enum(['skip', 'fill', 'renew']).default('skip') }),
     takesFile: true,

@@ -94,11 +94,15 @@ describeEmbedded('commands beside the running server (embedded database)', { tim
     const adminPassword = server.output().match(/password: (\S+)/)?.[1] ?? '';
     try {
       // Side by side, as a person with two terminals would.
-      const [demo, imported, user] = await Promise.all([
+      const [demo, imported, user, tenant] = await Promise.all([
         kesher('demo', '--count', '40'),
         kesher('import', csv),
         kesher('user', 'create', '--email', 'noa@example.com', '--name', 'Noa', '--password', 'noa-password-12', '--role', 'staff'),
+        kesher('tenant', 'create', '--name', 'סניף הצפון', '--admin-email', 'north@example.com', '--admin-password', 'north-password-1'),
       ]);
+      expect(tenant.status, tenant.stderr).toBe(0);
+      expect(tenant.stdout).toContain('Database "סניף הצפון" created');
+      expect(tenant.stdout).not.toContain('north-password-1');
       expect(demo.status, demo.stderr).toBe(0);
       expect(demo.stdout).toContain('Loaded 40 demo customers.');
       expect(imported.status, imported.stderr).toBe(0);
@@ -120,6 +124,12 @@ describeEmbedded('commands beside the running server (embedded database)', { tim
       const count = await fetch(`http://127.0.0.1:${port}/api/v1/customers/count`, { headers: { cookie } });
       expect(((await count.json()) as { count: number }).count).toBe(43);
       await login(port, 'noa@example.com', 'noa-password-12');
+      const north = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'north@example.com', password: 'north-password-1' }),
+      });
+      expect(((await north.json()) as { tenant: { name: string } }).tenant.name).toBe('סניף הצפון');
     } finally {
       await server.stop();
     }
@@ -136,7 +146,7 @@ describeEmbedded('commands beside the running server (embedded database)', { tim
                    (select count(*)::int from interactions) as timeline,
                    (select count(*)::int from interactions i where not exists (select 1 from customers c where c.id = i.customer_id)) as lost_card`,
       );
-      expect(check).toMatchObject({ customers: 43, branches: 2, lost_branch: 0, lost_tenant: 0, lost_card: 0 });
+      expect(check).toMatchObject({ customers: 43, branches: 3, lost_branch: 0, lost_tenant: 0, lost_card: 0 });
     } finally {
       await database.close();
     }

@@ -8,8 +8,9 @@ import { AppError } from './errors.js';
  * - staff: a logged-in staff user or an API key of the tenant
  * - admin: a staff user whose role in the current tenant is admin
  * - portal: a customer logged into the portal (cookie `kesher_portal`, /portal/api/* only)
+ * - owner: a staff session of an owner account (the operator-level role: every database)
  */
-export type Access = 'public' | 'staff' | 'admin' | 'portal';
+export type Access = 'public' | 'staff' | 'admin' | 'portal' | 'owner';
 
 /** A customer logged into the portal. */
 export interface PortalContext {
@@ -29,6 +30,8 @@ export interface StaffContext {
   actorName: string;
   role: 'admin' | 'staff';
   via: 'session' | 'api_key';
+  /** The account is an owner (operator-level role); only sessions, never API keys. */
+  owner?: boolean;
 }
 
 declare module 'fastify' {
@@ -93,12 +96,13 @@ export function registerAccessGuard(app: FastifyInstance): void {
       }
       return;
     }
-    if (access !== 'staff' && access !== 'admin') throw new AppError('forbidden', 'forbidden');
+    if (access !== 'staff' && access !== 'admin' && access !== 'owner') throw new AppError('forbidden', 'forbidden');
     const staff = request.staff;
     if (!staff) throw new AppError('unauthorized', 'unauthorized');
     if (staff.via === 'session' && !SAFE_METHODS.has(request.method) && isCrossSite(request)) {
       throw new AppError('csrf', 'csrf');
     }
     if (access === 'admin' && staff.role !== 'admin') throw new AppError('forbidden', 'forbidden');
+    if (access === 'owner' && !(staff.via === 'session' && staff.owner)) throw new AppError('forbidden', 'forbidden');
   });
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.js';
 import { createTenant, updateTenant } from '../modules/tenants/service.js';
 import { createUser } from '../modules/users/service.js';
+import { memberships } from '../modules/users/tables.js';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -21,4 +22,9 @@ export async function seedTenant(db: Db, opts: { name?: string; allowDuplicates?
   const admin = await createUser(db, tenant.id, { email: `admin${n}@example.com`, name: `Admin ${n}`, password: PASSWORD, role: 'admin', language: 'he' });
   const staff = await createUser(db, tenant.id, { email: `staff${n}@example.com`, name: `Staff ${n}`, password: PASSWORD, role: 'staff', language: 'he' });
   return { tenantId: tenant.id, branchId: branch.id, admin: { id: admin.id, email: admin.email }, staff: { id: staff.id, email: staff.email } };
+}
+
+/** Makes an existing account a member of another tenant directly (what an accepted invitation does). */
+export async function addMembership(db: Db, userId: string, tenantId: string, role: 'admin' | 'staff' = 'staff'): Promise<void> {
+  await db.insert(memberships).values({ userId, tenantId, role });
 }

@@ -32,6 +32,8 @@ function useSave<T>(path: string, key: readonly string[]) {
 
 export const useSaveBranch = () => useSave<Branch>('/branches', adminKeys.branches);
 export const useSaveUser = () => useSave<User>('/users', adminKeys.users);
+/** Lifts the lockout after five failed logins. */
+export const useUnlockUser = () => useMutation({ mutationFn: (id: string) => api.post<void>(`/users/${id}/unlock`) });
 export const useSaveCustomField = () => useSave<CustomFieldDefinition>('/custom-fields', adminKeys.customFields);
 
 export function useDeleteCustomField() {

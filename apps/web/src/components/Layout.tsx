@@ -6,7 +6,14 @@ import { LanguageSwitch } from './LanguageSwitch';
 
 function TopLink({ to, children }: { to: string; children: string }) {
   return (
-    <Anchor component={NavLink} to={to} end fw={500} underline="never" style={({ isActive }: { isActive: boolean }) => ({ textDecoration: isActive ? 'underline' : undefined })}>
+    <Anchor
+      component={NavLink}
+      to={to}
+      end
+      fw={500}
+      underline="never"
+      style={({ isActive }: { isActive: boolean }) => ({ textDecoration: isActive ? 'underline' : undefined, whiteSpace: 'nowrap' })}
+    >
       {children}
     </Anchor>
   );
@@ -34,7 +41,8 @@ export function Layout() {
     <AppShell header={{ height: 60 }} padding="md">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Group gap="lg" component="nav" aria-label={t('nav.main')} wrap="nowrap">
+          {/* On a narrow screen the links scroll sideways; the language switch and logout stay in view. */}
+          <Group gap="lg" component="nav" aria-label={t('nav.main')} wrap="nowrap" style={{ overflowX: 'auto', minWidth: 0, flex: 1 }}>
             <Title order={3} c="teal.8">
               <Link to="/customers" style={{ color: 'inherit', textDecoration: 'none' }}>
                 {t('app.name')}
@@ -78,6 +86,7 @@ export function Layout() {
                 </Menu.Dropdown>
               </Menu>
             )}
+            {session.data.owner && <TopLink to="/owner/databases">{t('nav.databases')}</TopLink>}
           </Group>
           <Group gap="sm" wrap="nowrap">
             <Text size="sm" c="dimmed" visibleFrom="sm">

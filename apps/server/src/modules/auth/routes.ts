@@ -6,7 +6,7 @@ import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
 import { AppError } from '../../http/errors.js';
 import { getTenant } from '../tenants/service.js';
-import { getUser, tenantsOfUser } from '../users/service.js';
+import { getUser, isOwner, tenantsOfUser } from '../users/index.js';
 import * as auth from './service.js';
 
 /** Resolves the caller of every /api request: a session cookie or an API key (Bearer / X-Api-Key). */
@@ -24,7 +24,7 @@ export function registerAuthentication(app: FastifyInstance, db: Db): void {
   });
 }
 
-function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string): void {
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string): void {
   reply.setCookie(auth.SESSION_COOKIE, token, {
     path: '/',
     httpOnly: true,
@@ -34,9 +34,9 @@ function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: s
   });
 }
 
-async function sessionOf(db: Db, userId: string, tenantId: string): Promise<Session> {
-  const [user, tenant, tenants] = await Promise.all([getUser(db, tenantId, userId), getTenant(db, tenantId), tenantsOfUser(db, userId)]);
-  return { user, tenant, tenants };
+export async function sessionOf(db: Db, userId: string, tenantId: string): Promise<Session> {
+  const [user, tenant, tenants, owner] = await Promise.all([getUser(db, tenantId, userId), getTenant(db, tenantId), tenantsOfUser(db, userId), isOwner(db, userId)]);
+  return { user, tenant, tenants, owner };
 }
 
 export const authRoutes = (db: Db) => async (plain: FastifyInstance) => {

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { AppError } from '../../http/errors.js';
 import type { StaffContext } from '../../http/access.js';
@@ -28,7 +28,7 @@ export async function login(db: Db, email: string, password: string, ip: string)
   const [user] = await db.select().from(users).where(eq(users.email, normalized)).limit(1);
   const ok = await verifyPassword(user?.active ? user.passwordHash : null, password);
   const [membership] = user
-    ? await db.select().from(memberships).where(eq(memberships.userId, user.id)).orderBy(memberships.tenantId).limit(1)
+    ? await db.select().from(memberships).where(and(eq(memberships.userId, user.id), eq(memberships.active, true))).orderBy(memberships.tenantId).limit(1)
     : [];
   if (!ok || !user || !membership) {
     await throttle.hit(db, accountKey, WINDOW_SECONDS);
@@ -38,6 +38,11 @@ export async function login(db: Db, email: string, password: string, ip: string)
   await throttle.clear(db, accountKey);
   const token = await createSession(db, user.id, membership.tenantId);
   return { token, userId: user.id, tenantId: membership.tenantId };
+}
+
+/** Lifts the five-failures lockout of an account at once (an admin of one of its databases, or the owner). */
+export async function clearLoginFailures(db: Db, email: string): Promise<void> {
+  await throttle.clear(db, `login:acct:${email.trim().toLowerCase()}`);
 }
 
 export async function createSession(db: Db, userId: string, tenantId: string): Promise<string> {
@@ -55,9 +60,19 @@ export async function logout(db: Db, token: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.tokenHash, sha256(token)));
 }
 
+/**
+ * Ends the sessions of an account (after its password changed or it was locked), all of them or
+ * all but the caller's own (a user who changes their own password stays logged in where they did it).
+ */
+export async function endSessions(db: Db, userId: string, keepToken?: string | null): Promise<void> {
+  await db
+    .delete(sessions)
+    .where(and(eq(sessions.userId, userId), keepToken ? ne(sessions.tokenHash, sha256(keepToken)) : undefined));
+}
+
 /** Switches a session to another tenant the user is a member of. */
 export async function switchTenant(db: Db, token: string, userId: string, tenantId: string): Promise<void> {
-  const [m] = await db.select().from(memberships).where(and(eq(memberships.userId, userId), eq(memberships.tenantId, tenantId)));
+  const [m] = await db.select().from(memberships).where(and(eq(memberships.userId, userId), eq(memberships.tenantId, tenantId), eq(memberships.active, true)));
   if (!m) throw new AppError('forbidden', 'forbidden');
   await db.update(sessions).set({ tenantId }).where(eq(sessions.tokenHash, sha256(token)));
 }
@@ -65,15 +80,15 @@ export async function switchTenant(db: Db, token: string, userId: string, tenant
 /** The staff context of a session token, or null when it is unknown or expired. */
 export async function staffFromSession(db: Db, token: string): Promise<StaffContext | null> {
   const [row] = await db
-    .select({ tenantId: sessions.tenantId, userId: users.id, name: users.name, role: memberships.role, region: tenants.defaultRegion })
+    .select({ tenantId: sessions.tenantId, userId: users.id, name: users.name, owner: users.isOwner, role: memberships.role, region: tenants.defaultRegion })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(memberships, and(eq(memberships.userId, sessions.userId), eq(memberships.tenantId, sessions.tenantId)))
     .innerJoin(tenants, eq(tenants.id, sessions.tenantId))
-    .where(and(eq(sessions.tokenHash, sha256(token)), gt(sessions.expiresAt, sql`now()`), eq(users.active, true)))
+    .where(and(eq(sessions.tokenHash, sha256(token)), gt(sessions.expiresAt, sql`now()`), eq(users.active, true), eq(memberships.active, true)))
     .limit(1);
   if (!row) return null;
-  return { tenantId: row.tenantId, userId: row.userId, actorName: row.name, role: row.role === 'admin' ? 'admin' : 'staff', region: row.region, via: 'session' };
+  return { tenantId: row.tenantId, userId: row.userId, actorName: row.name, role: row.role === 'admin' ? 'admin' : 'staff', region: row.region, via: 'session', owner: row.owner };
 }
 
 // ---- API keys: `ksk_` + 256 random bits; only the SHA-256 is stored, the key is shown once. ----

@@ -1,9 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rows } from '../../db/client.js';
-import { PASSWORD, seedTenant, TestClient, useApp } from '../../testing/index.js';
+import { addMembership, seedTenant, TestClient, useApp } from '../../testing/index.js';
 import { createBranch } from '../tenants/service.js';
-import { createUser } from '../users/service.js';
 
 /** "Copy to another database" (SPEC §2). */
 const t = useApp();
@@ -11,7 +10,7 @@ const t = useApp();
 async function secondDatabase() {
   const other = await seedTenant(t.db, { name: 'סניף צפון בע"מ' });
   // The admin of the first database also belongs to the second.
-  await createUser(t.db, other.tenantId, { email: t.fx.admin.email, name: 'Admin', password: PASSWORD, role: 'staff', language: 'he' });
+  await addMembership(t.db, t.fx.admin.id, other.tenantId, 'staff');
   return other;
 }
 

@@ -10,6 +10,7 @@ import { smtpSettingsOf, type MailboxRow } from './mailboxes.js';
 import { PASSWORD_FIELD, SET_PASSWORD_LINK_FIELD, type MergeContext } from './merge-fields.js';
 import type { ClaimedMessage } from './outbox.js';
 import { compileTemplate, renderMessage, type CompiledTemplate } from './render.js';
+import { composeStaffMessage, STAFF_TEMPLATES } from './staff-messages.js';
 import { unsubscribeUrl } from './suppressions.js';
 import { mailboxes, mailRuns } from './tables.js';
 import { findTemplate } from './templates.js';
@@ -35,7 +36,8 @@ export interface MailSettings {
 export interface Composed {
   smtp: SmtpSettings;
   mail: OutgoingMail;
-  filed: { subject: string; body: string };
+  /** The copy filed on the card; null for messages to staff, which are filed nowhere. */
+  filed: { subject: string; body: string } | null;
 }
 
 /** Compiled templates by run + language, shared across batches (bounded). */
@@ -112,6 +114,9 @@ export async function composeBatch(
   await Promise.all(
     batch.map(async (m) => {
       try {
+        if (!m.customerId && STAFF_TEMPLATES.has(m.templateKey)) {
+          return void out.set(m.id, await composeStaffMessage(db, m, settings.publicUrl, boxRows, settings.serverMailbox));
+        }
         const card = m.customerId ? cardById.get(m.customerId) : undefined;
         const tenant = tenantById.get(m.tenantId);
         if (!card || card.tenantId !== m.tenantId || !tenant) return void out.set(m.id, { state: 'skipped', reason: 'no_customer' });

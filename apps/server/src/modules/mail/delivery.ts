@@ -160,7 +160,7 @@ export async function releaseExpiredLeases(db: Db, maxAttempts: number): Promise
 }
 
 export type Outcome =
-  | { state: 'sent'; messageId: string; filed: { subject: string; body: string } }
+  | { state: 'sent'; messageId: string; filed: { subject: string; body: string } | null }
   | { state: 'queued'; error: string; retryInSeconds: number }
   | { state: 'failed'; error: string; hardBounce?: boolean }
   | { state: 'skipped'; reason: SkipReason; error?: string };
@@ -176,7 +176,7 @@ export async function recordResults(db: Db, results: { message: ClaimedMessage; 
   if (results.length === 0) return;
   const list = JSON.stringify(
     results.map(({ message: m, outcome: o }) => {
-      const filed = o.state === 'sent' && m.toAddress ? filingRow({ outboxId: m.id, tenantId: m.tenantId, toAddress: m.toAddress, subject: o.filed.subject, body: o.filed.body }) : null;
+      const filed = o.state === 'sent' && m.toAddress && o.filed ? filingRow({ outboxId: m.id, tenantId: m.tenantId, toAddress: m.toAddress, subject: o.filed.subject, body: o.filed.body }) : null;
       return {
         id: m.id,
         attempts: m.attempts,

@@ -16,6 +16,7 @@ export { enqueueCustomerMessage } from './customer-message.js';
 export { INTERRUPTED } from './delivery.js';
 export { resolveMailbox } from './mailboxes.js';
 export { enqueueNotification } from './notifications.js';
+export { enqueueStaffMessage } from './staff-messages.js';
 export { INVITE_TEMPLATE, BULK_TEMPLATE, NEW_LEAD_TEMPLATE, PORTAL_WELCOME_TEMPLATE, chooseLanguage, findTemplate, templateLanguages } from './templates.js';
 export { mergeFields } from './merge-fields.js';
 export { compileTemplate, renderMessage, type CompiledTemplate } from './render.js';

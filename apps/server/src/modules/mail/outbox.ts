@@ -15,7 +15,7 @@ import { mailRuns } from './tables.js';
  * creates the run, enqueues its recipients (in pages if it likes: idempotent per run + customer),
  * then moves it to 'sending'; the run is 'done' when no message of it is queued or sending.
  */
-export type RunKind = 'invitation' | 'bulk' | 'notification' | 'test';
+export type RunKind = 'invitation' | 'bulk' | 'notification' | 'test' | 'staff';
 
 export interface RunInput {
   tenantId: string;

@@ -3,18 +3,18 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   branch, branchCreate, customFieldDefinition, customFieldDefinitionCreate, customFieldDefinitionPatch,
-  group, groupCreate, tenant, tenantPatch, user, userCreate, userPatch, uuid,
+  database, databaseCreate, databaseCreated, tenant, tenantPatch, uuid,
 } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
 import * as customFields from '../custom-fields/service.js';
-import * as users from '../users/service.js';
+import * as databases from './databases.js';
 import * as tenants from './service.js';
 
 const idParams = z.object({ id: uuid });
 const items = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
-/** Settings of the tenant: the tenant itself, branches, users and groups, custom field definitions. */
+/** Settings of the tenant (the tenant itself, branches, custom field definitions) and, for owners, the databases. */
 export const adminRoutes = (db: Db) => async (plain: FastifyInstance) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
 
@@ -37,24 +37,14 @@ export const adminRoutes = (db: Db) => async (plain: FastifyInstance) => {
     async (request) => tenants.updateBranch(db, staffOf(request).tenantId, request.params.id, request.body),
   );
 
-  app.get('/api/v1/users', { config: { access: 'staff' }, schema: { tags: ['users'], response: { 200: items(user) } } }, async (request) => ({
-    items: await users.listUsers(db, staffOf(request).tenantId),
+  app.get('/api/v1/databases', { config: { access: 'owner' }, schema: { tags: ['owner'], response: { 200: items(database) } } }, async () => ({
+    items: await databases.listDatabases(db),
   }));
-  app.post('/api/v1/users', { config: { access: 'admin' }, schema: { tags: ['users'], body: userCreate, response: { 201: user } } }, async (request, reply) =>
-    reply.status(201).send(await users.createUser(db, staffOf(request).tenantId, request.body)),
-  );
-  app.patch(
-    '/api/v1/users/:id',
-    { config: { access: 'admin' }, schema: { tags: ['users'], params: idParams, body: userPatch, response: { 200: user } } },
-    async (request) => users.updateUser(db, staffOf(request).tenantId, request.params.id, request.body),
-  );
-
-  app.get('/api/v1/groups', { config: { access: 'staff' }, schema: { tags: ['users'], response: { 200: items(group) } } }, async (request) => ({
-    items: await users.listGroups(db, staffOf(request).tenantId),
-  }));
-  app.post('/api/v1/groups', { config: { access: 'admin' }, schema: { tags: ['users'], body: groupCreate, response: { 201: group } } }, async (request, reply) =>
-    reply.status(201).send(await users.createGroup(db, staffOf(request).tenantId, request.body.name)),
-  );
+  app.post('/api/v1/databases', { config: { access: 'owner' }, schema: { tags: ['owner'], body: databaseCreate, response: { 201: databaseCreated } } }, async (request, reply) => {
+    const b = request.body;
+    const made = await databases.createDatabase(db, { name: b.name, adminEmail: b.adminEmail, adminName: b.adminName, language: b.language, invitedByUserId: staffOf(request).userId });
+    return reply.status(201).send({ ...(await databases.getDatabase(db, made.tenantId)), admin: made.admin });
+  });
 
   const cfTags = ['custom fields'];
   app.get('/api/v1/custom-fields', { config: { access: 'staff' }, schema: { tags: cfTags, response: { 200: items(customFieldDefinition) } } }, async (request) => ({

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { seedTenant, TestClient, useApp, type TenantFixture } from '../../testing/index.js';
+import { addMembership, seedTenant, TestClient, useApp, type TenantFixture } from '../../testing/index.js';
 
 const t = useApp();
 let b: TenantFixture;
@@ -75,8 +75,8 @@ describe('tenant isolation: a user of tenant A can read, search or change nothin
   });
 
   it('a user who belongs to both tenants switches between them', async () => {
-    const shared = await adminB.post('/api/v1/users', { email: t.fx.staff.email, name: 'Shared', password: 'another-password', role: 'staff' });
-    expect(shared.status).toBe(201);
+    // B's admin invites A's staff user; the membership exists once the account accepted (accounts.test.ts walks that).
+    await addMembership(t.db, t.fx.staff.id, b.tenantId, 'staff');
     const session = await t.staff.post('/api/v1/auth/tenant', { tenantId: b.tenantId });
     expect(session.status).toBe(200);
     expect(session.body.tenants).toHaveLength(2);

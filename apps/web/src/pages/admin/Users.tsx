@@ -1,10 +1,11 @@
-import { Badge, PasswordInput, Select, Switch, TextInput } from '@mantine/core';
+import { Badge, Button, PasswordInput, Select, Switch, Text, TextInput } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { ROLES, type Language, type Role, type User } from '@kesher/contracts';
-import { useSaveUser, useUsers } from '../../api/admin';
+import { useSaveUser, useUnlockUser, useUsers } from '../../api/admin';
+import { useSession } from '../../api/session';
 import { AdminListPage } from '../../components/AdminListPage';
 import { FormModal } from '../../components/FormModal';
-import { useSaveFeedback } from '../../components/Notifier';
+import { useNotify, useReportError, useSaveFeedback } from '../../components/Notifier';
 import { LanguageSelect } from '../../components/Pickers';
 import { useFormState } from '../../lib/form';
 
@@ -13,6 +14,9 @@ const FIELDS = ['email', 'name', 'role', 'language', 'password', 'active'] as co
 export function Users() {
   const { t } = useTranslation();
   const users = useUsers();
+  const unlock = useUnlockUser();
+  const notify = useNotify();
+  const report = useReportError();
   return (
     <AdminListPage
       title={t('admin.users.title')}
@@ -32,6 +36,16 @@ export function Users() {
           ),
         },
       ]}
+      moreActions={(u) => (
+        <Button
+          size="compact-sm"
+          variant="subtle"
+          loading={unlock.isPending && unlock.variables === u.id}
+          onClick={() => unlock.mutate(u.id, { onSuccess: () => notify.success(t('admin.users.unlocked')), onError: (e) => report(e) })}
+        >
+          {t('admin.users.unlock')}
+        </Button>
+      )}
       dialog={(user, close) => <UserForm user={user} onClose={close} />}
     />
   );
@@ -40,6 +54,9 @@ export function Users() {
 function UserForm({ user, onClose }: { user: User | null; onClose: () => void }) {
   const { t } = useTranslation();
   const save = useSaveUser();
+  const session = useSession();
+  // Name, language and password belong to the account: only the user or the owner changes them (the server says so too).
+  const accountEditable = !user || !!session.data?.owner || session.data?.user.id === user.id;
   const form = useFormState({
     email: user?.email ?? '',
     name: user?.name ?? '',
@@ -52,10 +69,10 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
   const v = form.values;
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    const common = { name: v.name.trim(), role: v.role, language: v.language ?? 'he' };
+    const account = { name: v.name.trim(), language: v.language ?? 'he' };
     const body = user
-      ? { ...common, active: v.active, ...(v.password ? { password: v.password } : {}) }
-      : { ...common, email: v.email.trim(), password: v.password };
+      ? { role: v.role, active: v.active, ...(accountEditable ? { ...account, ...(v.password ? { password: v.password } : {}) } : {}) }
+      : { ...account, role: v.role, email: v.email.trim(), password: v.password };
     save.mutate({ id: user?.id, body }, feedback);
   };
   return (
@@ -70,7 +87,17 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
         onChange={(e) => form.set('email', e.currentTarget.value)}
         error={form.errors.email}
       />
-      <TextInput label={t('admin.users.name')} required value={v.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={form.errors.name} />
+      {!user && (
+        <Text size="sm" c="dimmed">
+          {t('admin.users.inviteHint')}
+        </Text>
+      )}
+      {!accountEditable && (
+        <Text size="sm" c="dimmed">
+          {t('admin.users.accountFieldsHint')}
+        </Text>
+      )}
+      <TextInput label={t('admin.users.name')} required disabled={!accountEditable} value={v.name} onChange={(e) => form.set('name', e.currentTarget.value)} error={form.errors.name} />
       <Select
         label={t('admin.users.role')}
         data={ROLES.map((r) => ({ value: r, label: t(`admin.users.roles.${r}`) }))}
@@ -79,16 +106,18 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
         allowDeselect={false}
         error={form.errors.role}
       />
-      <LanguageSelect label={t('admin.users.language')} value={v.language} onChange={(x) => form.set('language', x)} error={form.errors.language} />
-      <PasswordInput
-        label={user ? t('admin.users.newPassword') : t('admin.users.password')}
-        required={!user}
-        autoComplete="new-password"
-        value={v.password}
-        onChange={(e) => form.set('password', e.currentTarget.value)}
-        error={form.errors.password}
-      />
-      {user && <Switch label={t('admin.users.active')} checked={v.active} onChange={(e) => form.set('active', e.currentTarget.checked)} />}
+      <LanguageSelect label={t('admin.users.language')} disabled={!accountEditable} value={v.language} onChange={(x) => form.set('language', x)} error={form.errors.language} />
+      {accountEditable && (
+        <PasswordInput
+          label={user ? t('admin.users.newPassword') : t('admin.users.password')}
+          required={!user}
+          autoComplete="new-password"
+          value={v.password}
+          onChange={(e) => form.set('password', e.currentTarget.value)}
+          error={form.errors.password}
+        />
+      )}
+      {user && <Switch label={t('admin.users.active')} description={t('admin.users.activeHint')} checked={v.active} onChange={(e) => form.set('active', e.currentTarget.checked)} />}
     </FormModal>
   );
 }
