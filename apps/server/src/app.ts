@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Db } from './db/client.js';
 import { registerAccessGuard, type Access } from './http/access.js';
+import { fastifyTrustProxy, type TrustProxy } from './http/proxy.js';
 import { AppError, localizeFields } from './http/errors.js';
 import { requestLanguage, translate } from './http/messages.js';
 import { fieldsFromValidation } from './http/validation.js';
@@ -26,7 +27,8 @@ import { adminRoutes } from './modules/tenants/routes.js';
 
 export interface AppOptions {
   db: Db;
-  trustProxy?: boolean;
+  /** The proxies trusted for X-Forwarded-* (KESHER_TRUST_PROXY); `true` is one hop. */
+  trustProxy?: TrustProxy | boolean;
   logLevel?: string;
   /** The address people reach this server at (links in emails). */
   publicUrl?: string;
@@ -54,7 +56,7 @@ declare module 'fastify' {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    trustProxy: opts.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(opts.trustProxy),
     bodyLimit: 1024 * 1024,
     // Signed links carry long path parameters (an unsubscribe token holds the address: up to ~400 characters).
     routerOptions: { maxParamLength: 600 },
