@@ -11,16 +11,16 @@ const t = useApp();
 const PROXY = '10.0.0.1';
 const CLIENT = '203.0.113.9';
 
-let behind: FastifyInstance | undefined;
+const behind: FastifyInstance[] = [];
 afterEach(async () => {
-  await behind?.close();
-  behind = undefined;
+  await Promise.all(behind.splice(0).map((app) => app.close()));
 });
 
 /** An app behind proxies trusted as `trustProxy` (the same database as the test's). */
 async function appBehind(trustProxy: TrustProxy | boolean): Promise<FastifyInstance> {
-  behind = await buildApp({ db: t.db, logLevel: 'silent', webDist: null, trustProxy });
-  return behind;
+  const app = await buildApp({ db: t.db, logLevel: 'silent', webDist: null, trustProxy });
+  behind.push(app);
+  return app;
 }
 
 /** A staff login through the proxy: the socket's peer is `peer`, X-Forwarded-For is `xff`. */
@@ -112,5 +112,15 @@ describe('the client address behind a proxy', () => {
     const app = await appBehind(false);
     await login(app, 'nobody@example.com', 'x', CLIENT);
     expect(await countedAddresses()).toEqual([PROXY]);
+  });
+
+  it("checks a browser's Origin against the host the trusted proxy was asked for (X-Forwarded-Host)", async () => {
+    const app = await appBehind(1);
+    const browser = { origin: 'https://crm.example.com', 'sec-fetch-site': 'same-origin', host: 'kesher:3000', 'x-forwarded-host': 'crm.example.com', 'x-forwarded-proto': 'https' };
+    expect((await login(app, t.fx.admin.email, PASSWORD, CLIENT, PROXY, browser)).statusCode).toBe(200);
+    expect((await login(app, t.fx.admin.email, PASSWORD, CLIENT, PROXY, { ...browser, origin: 'https://evil.example' })).statusCode).toBe(403);
+    // From a peer that is not a trusted proxy, X-Forwarded-Host is not believed.
+    const listed = await appBehind(['10.0.0.0/8']);
+    expect((await login(listed, t.fx.admin.email, PASSWORD, CLIENT, '192.0.2.44', browser)).statusCode).toBe(403);
   });
 });
