@@ -10,6 +10,7 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCom
 import type { Db } from './db/client.js';
 import { registerAccessGuard, type Access } from './http/access.js';
 import { fastifyTrustProxy, type TrustProxy } from './http/proxy.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { AppError, localizeFields } from './http/errors.js';
 import { requestLanguage, translate } from './http/messages.js';
 import { fieldsFromValidation } from './http/validation.js';
@@ -88,6 +89,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     for (const method of methods) routeTable.push({ method, url: route.url, access: route.config?.access });
   });
 
+  await registerSecurityHeaders(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

@@ -90,7 +90,8 @@ describe('CSRF', () => {
   it('refuses a cross-site login and logout (login CSRF), and no cookie is set or cleared', async () => {
     const anon = new TestClient(t.app);
     const body = { email: t.fx.admin.email, password: PASSWORD };
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+    const crossSite: Record<string, string>[] = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }];
+    for (const headers of crossSite) {
       const r = await anon.post('/api/v1/auth/login', body, headers);
       expect(r.status, JSON.stringify(headers)).toBe(403);
       expect(r.body.code).toBe('csrf');
