@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../db/client.js';
-import { PASSWORD, TestClient, useApp } from '../../testing/index.js';
+import { PASSWORD, seedTenant, TestClient, useApp } from '../../testing/index.js';
 
 const t = useApp();
 
@@ -58,6 +58,22 @@ describe('staff login', () => {
     expect(blocked.body.message).toContain('15');
     // Another account from the same IP still logs in.
     expect((await anon.post('/api/v1/auth/login', { email: t.fx.admin.email, password: PASSWORD })).status).toBe(200);
+  });
+
+  it('an admin unlocks a locked-out user of the database; nobody else can', async () => {
+    const anon = new TestClient(t.app);
+    for (let i = 0; i < 5; i++) await anon.post('/api/v1/auth/login', { email: t.fx.staff.email, password: `bad${i}` });
+    expect((await anon.post('/api/v1/auth/login', { email: t.fx.staff.email, password: PASSWORD })).status).toBe(429);
+    const url = `/api/v1/users/${t.fx.staff.id}/login-lockout`;
+    expect((await t.staff.delete(`/api/v1/users/${t.fx.admin.id}/login-lockout`)).status).toBe(403);
+    const other = await seedTenant(t.db);
+    const otherAdmin = await TestClient.login(t.app, other.admin.email);
+    const foreign = await otherAdmin.delete(url, { 'accept-language': 'en' });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual({ code: 'not_found', message: 'User not found' });
+    expect((await anon.post('/api/v1/auth/login', { email: t.fx.staff.email, password: PASSWORD })).status).toBe(429);
+    expect((await t.admin.delete(url)).status).toBe(204);
+    expect((await anon.post('/api/v1/auth/login', { email: t.fx.staff.email, password: PASSWORD })).status).toBe(200);
   });
 
   it('throttles failed logins per IP across accounts', async () => {

@@ -75,6 +75,18 @@ export const authRoutes = (db: Db) => async (plain: FastifyInstance) => {
     },
   );
 
+  app.delete(
+    '/api/v1/users/:id/login-lockout',
+    {
+      config: { access: 'admin' },
+      schema: { tags: ['users'], summary: 'Unlock a user locked out by failed logins (5 in 15 minutes), before the 15 minutes are over', params: z.object({ id: uuid }) },
+    },
+    async (request, reply) => {
+      await auth.clearLoginLockout(db, staffOf(request).tenantId, request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
   app.get('/api/v1/api-keys', { config: { access: 'admin' }, schema: { tags, response: { 200: z.object({ items: z.array(apiKey) }) } } }, async (request) => ({
     items: await auth.listApiKeys(db, staffOf(request).tenantId),
   }));

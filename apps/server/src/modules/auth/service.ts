@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { AppError } from '../../http/errors.js';
+import { AppError, notFound } from '../../http/errors.js';
 import type { StaffContext } from '../../http/access.js';
 import { tenants } from '../tenants/tables.js';
 import { memberships, users } from '../users/tables.js';
@@ -17,9 +17,12 @@ const ACCOUNT_LIMIT = 5;
 const IP_LIMIT = 30;
 
 /** Checks a staff login, throttled per account and per IP; returns a new session token. */
+/** The failed-login counter of an account (by its email as typed, normalised). */
+const accountKeyOf = (email: string) => `login:acct:${email.trim().toLowerCase()}`;
+
 export async function login(db: Db, email: string, password: string, ip: string): Promise<{ token: string; userId: string; tenantId: string }> {
   const normalized = email.trim().toLowerCase();
-  const accountKey = `login:acct:${normalized}`;
+  const accountKey = accountKeyOf(normalized);
   const ipKey = `login:ip:${ip}`;
   const counts = await throttle.peek(db, [accountKey, ipKey], WINDOW_SECONDS);
   if ((counts.get(accountKey) ?? 0) >= ACCOUNT_LIMIT || (counts.get(ipKey) ?? 0) >= IP_LIMIT) {
@@ -38,6 +41,21 @@ export async function login(db: Db, email: string, password: string, ip: string)
   await throttle.clear(db, accountKey);
   const token = await createSession(db, user.id, membership.tenantId);
   return { token, userId: user.id, tenantId: membership.tenantId };
+}
+
+/**
+ * Lifts the lockout of a user of the tenant after too many failed logins (ADR 0002): an admin
+ * need not make the person wait out the 15 minutes. Only the account's counter: the per-address
+ * counter stays (it guards against guessing across accounts). Changes nothing of the account.
+ */
+export async function clearLoginLockout(db: Db, tenantId: string, userId: string): Promise<void> {
+  const [user] = await db
+    .select({ email: users.email })
+    .from(users)
+    .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.tenantId, tenantId)))
+    .where(eq(users.id, userId));
+  if (!user) throw notFound('user');
+  await throttle.clear(db, accountKeyOf(user.email));
 }
 
 export async function createSession(db: Db, userId: string, tenantId: string): Promise<string> {
