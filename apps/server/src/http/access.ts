@@ -71,8 +71,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * and API-key clients send neither and are not exposed to CSRF. A request with neither header
  * passes: every current browser sends Origin on a cross-origin POST (and Sec-Fetch-Site), so a
  * request without them is not a cross-site one from a browser, and carries no cookie an attacker
- * could ride. `Origin: null` (sandboxed frames, opaque
- * redirects) is refused.
+ * could ride. `Origin: null` (sandboxed frames, opaque redirects) is refused.
  */
 function isCrossSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];

@@ -18,9 +18,9 @@ const OFF = new Set(['', '0', 'false', 'no', 'off']);
 const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /**
- * Reads KESHER_TRUST_PROXY: unset / `0` / `false` / `no` / `off` → off; `1` / `true` → one hop; `N` → N hops;
- * otherwise a comma-separated list of proxy addresses or CIDRs. Throws on anything else, so a
- * typo stops the server instead of trusting the wrong hop.
+ * Reads KESHER_TRUST_PROXY: unset / `0` / `false` / `no` / `off` → off; `1` / `true` → one hop;
+ * `N` → N hops; otherwise a comma-separated list of proxy addresses or CIDRs. Throws on anything
+ * else, so a typo stops the server instead of trusting the wrong hop.
  */
 export function parseTrustProxy(value: string | undefined): TrustProxy {
   const v = value?.trim() ?? '';
