@@ -9,6 +9,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Db } from './db/client.js';
 import { registerAccessGuard, type Access } from './http/access.js';
+import { fastifyTrustProxy, type TrustProxy } from './http/proxy.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { AppError, localizeFields } from './http/errors.js';
 import { requestLanguage, translate } from './http/messages.js';
 import { malformedMultipart } from './http/multipart.js';
@@ -28,7 +30,8 @@ import { userRoutes } from './modules/users/index.js';
 
 export interface AppOptions {
   db: Db;
-  trustProxy?: boolean;
+  /** The proxies trusted for X-Forwarded-* (KESHER_TRUST_PROXY); `true` is one hop. */
+  trustProxy?: TrustProxy | boolean;
   logLevel?: string;
   /** The address people reach this server at (links in emails). */
   publicUrl?: string;
@@ -56,7 +59,7 @@ declare module 'fastify' {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    trustProxy: opts.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(opts.trustProxy),
     bodyLimit: 1024 * 1024,
     // Signed links carry long path parameters (an unsubscribe token holds the address: up to ~400 characters).
     routerOptions: { maxParamLength: 600 },
@@ -88,6 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     for (const method of methods) routeTable.push({ method, url: route.url, access: route.config?.access });
   });
 
+  await registerSecurityHeaders(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

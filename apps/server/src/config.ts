@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseTrustProxy, type TrustProxy } from './http/proxy.js';
 
 /** Everything the server reads from its environment; nothing else reads process.env. */
 export interface Config {
@@ -8,8 +9,11 @@ export interface Config {
   databaseUrl: string | undefined;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
-  /** Behind a TLS-terminating proxy: trust X-Forwarded-* (Secure cookies, client IPs). */
-  trustProxy: boolean;
+  /**
+   * Behind reverse proxies: which of them to trust for X-Forwarded-* (Secure cookies, client
+   * addresses): off, a number of hops, or their addresses (see http/proxy.ts).
+   */
+  trustProxy: TrustProxy;
   logLevel: string;
   /** The address people reach this server at, for links in emails (set password, unsubscribe). */
   publicUrl: string;
@@ -30,7 +34,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     adminEmail: env.KESHER_ADMIN_EMAIL || undefined,
     adminPassword: env.KESHER_ADMIN_PASSWORD || undefined,
-    trustProxy: env.KESHER_TRUST_PROXY === '1' || env.KESHER_TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(env.KESHER_TRUST_PROXY),
     logLevel: env.LOG_LEVEL ?? 'info',
     secretKey: env.KESHER_SECRET_KEY || undefined,
     publicUrl: (env.KESHER_PUBLIC_URL || `http://localhost:${env.PORT ?? 3000}`).replace(/\/+$/, ''),

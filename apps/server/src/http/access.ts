@@ -39,6 +39,13 @@ declare module 'fastify' {
     access?: Access;
     /** A portal route a session that must change its password may still call. */
     allowMustChangePassword?: boolean;
+    /**
+     * A public route a browser must call from this site (login, logout, registration, set
+     * password: they set or clear a session cookie or credentials): refused when the browser
+     * says the request came from another site, as cookie-authenticated routes are (login CSRF: a
+     * foreign page logging the victim into the attacker's account, or out of their own).
+     */
+    sameOriginOnly?: boolean;
   }
   interface FastifyRequest {
     staff: StaffContext | null;
@@ -64,7 +71,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Cookie sessions are CSRF-safe by SameSite=Lax plus an origin check on every mutating request
  * (OWASP "verify origin with standard headers"): browsers send Origin / Sec-Fetch-Site, scripts
- * and API-key clients send neither and are not exposed to CSRF.
+ * and API-key clients send neither and are not exposed to CSRF. A request with neither header
+ * passes: every current browser sends Origin on a cross-origin POST (and Sec-Fetch-Site), so a
+ * request without them is not a cross-site one from a browser, and carries no cookie an attacker
+ * could ride. `Origin: null` (sandboxed frames, opaque redirects) is refused.
  */
 function isCrossSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
@@ -73,7 +83,8 @@ function isCrossSite(request: FastifyRequest): boolean {
   if (!origin) return false;
   try {
     const from = new URL(origin);
-    return from.host !== new URL(`${from.protocol}//${request.headers.host ?? ''}`).host;
+    // request.host: the Host header, or X-Forwarded-Host when a trusted proxy sent it (proxy.ts).
+    return from.host !== new URL(`${from.protocol}//${request.host}`).host;
   } catch {
     return true;
   }
@@ -85,8 +96,12 @@ export function registerAccessGuard(app: FastifyInstance): void {
   app.decorateRequest('lang', 'he');
   // preValidation: an anonymous caller is told to log in before being told what is wrong with its input.
   app.addHook('preValidation', async (request: FastifyRequest, _reply: FastifyReply) => {
-    const access = request.routeOptions.config.access;
-    if (access === 'public' || request.is404) return;
+    const { access, sameOriginOnly } = request.routeOptions.config;
+    if (request.is404) return;
+    if (access === 'public') {
+      if (sameOriginOnly && !SAFE_METHODS.has(request.method) && isCrossSite(request)) throw new AppError('csrf', 'csrf');
+      return;
+    }
     if (access === 'portal') {
       const portal = request.portal;
       if (!portal) throw new AppError('unauthorized', 'unauthorized');

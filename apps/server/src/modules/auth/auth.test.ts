@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../db/client.js';
-import { PASSWORD, TestClient, useApp } from '../../testing/index.js';
+import { PASSWORD, seedTenant, TestClient, useApp } from '../../testing/index.js';
 
 const t = useApp();
 
@@ -85,6 +85,58 @@ describe('CSRF', () => {
     const fetchMeta = await t.admin.post('/api/v1/customers', { lastName: 'x' }, { 'sec-fetch-site': 'cross-site' });
     expect(fetchMeta.status).toBe(403);
     expect((await t.staff.get('/api/v1/customers')).body.items).toEqual([]);
+  });
+
+  it('refuses a cross-site login and logout (login CSRF), and no cookie is set or cleared', async () => {
+    const anon = new TestClient(t.app);
+    const body = { email: t.fx.admin.email, password: PASSWORD };
+    const crossSite: Record<string, string>[] = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }];
+    for (const headers of crossSite) {
+      const r = await anon.post('/api/v1/auth/login', body, headers);
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect(r.body.code).toBe('csrf');
+      expect(r.headers['set-cookie']).toBeUndefined();
+    }
+    expect((await anon.get('/api/v1/auth/me')).status).toBe(401);
+    const out = await t.admin.post('/api/v1/auth/logout', {}, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(out.status).toBe(403);
+    expect(out.headers['set-cookie']).toBeUndefined();
+    expect((await t.admin.get('/api/v1/auth/me')).status).toBe(200);
+  });
+
+  it('logs in and out from the same origin, and from clients that send no Origin (curl, scripts)', async () => {
+    const browser = new TestClient(t.app);
+    const sameOrigin = { origin: 'http://localhost:80', host: 'localhost:80', 'sec-fetch-site': 'same-origin' };
+    expect((await browser.post('/api/v1/auth/login', { email: t.fx.admin.email, password: PASSWORD }, sameOrigin)).status).toBe(200);
+    expect((await browser.post('/api/v1/auth/logout', {}, sameOrigin)).status).toBe(204);
+    // Typed into the address bar / a bookmark: Sec-Fetch-Site none.
+    expect((await new TestClient(t.app).post('/api/v1/auth/login', { email: t.fx.admin.email, password: PASSWORD }, { 'sec-fetch-site': 'none' })).status).toBe(200);
+    const script = new TestClient(t.app);
+    expect((await script.post('/api/v1/auth/login', { email: t.fx.admin.email, password: PASSWORD })).status).toBe(200);
+    expect((await script.post('/api/v1/auth/logout')).status).toBe(204);
+  });
+
+  it('refuses cross-site portal login, logout, registration and set-password, before doing anything', async () => {
+    const evil = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
+    const anon = new TestClient(t.app);
+    const calls: [string, Record<string, unknown>][] = [
+      ['/portal/api/login', { username: '1', password: 'whatever-password' }],
+      ['/portal/api/logout', {}],
+      ['/portal/api/register', { email: 'csrf@example.com', tenant: t.fx.tenantId }],
+      ['/portal/api/password/token', { token: 'A'.repeat(43), newPassword: 'a new portal password' }],
+    ];
+    for (const [url, body] of calls) {
+      const r = await anon.post(url, body, evil);
+      expect(r.status, url).toBe(403);
+      expect(r.body.code, url).toBe('csrf');
+      expect(r.headers['set-cookie'], url).toBeUndefined();
+    }
+    expect(await rows(t.db, sql`select id from customers`)).toEqual([]);
+    expect(await rows(t.db, sql`select key from rate_counters`)).toEqual([]);
+    // The same calls from the portal's own pages pass the check (and fail or succeed on their merits).
+    const own = { origin: 'http://localhost:80', host: 'localhost:80', 'sec-fetch-site': 'same-origin' };
+    expect((await anon.post('/portal/api/login', { username: '1', password: 'whatever-password' }, own)).status).toBe(401);
+    expect((await anon.post('/portal/api/logout', {}, own)).status).toBe(204);
   });
 
   it('accepts the same origin', async () => {

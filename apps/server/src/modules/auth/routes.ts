@@ -43,13 +43,13 @@ export const authRoutes = (db: Db) => async (plain: FastifyInstance) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   const tags = ['auth'];
 
-  app.post('/api/v1/auth/login', { config: { access: 'public' }, schema: { tags, body: loginBody, response: { 200: session } } }, async (request, reply) => {
+  app.post('/api/v1/auth/login', { config: { access: 'public', sameOriginOnly: true }, schema: { tags, body: loginBody, response: { 200: session } } }, async (request, reply) => {
     const { token, userId, tenantId } = await auth.login(db, request.body.email, request.body.password, request.ip);
     setSessionCookie(request, reply, token);
     return sessionOf(db, userId, tenantId);
   });
 
-  app.post('/api/v1/auth/logout', { config: { access: 'public' }, schema: { tags } }, async (request, reply) => {
+  app.post('/api/v1/auth/logout', { config: { access: 'public', sameOriginOnly: true }, schema: { tags } }, async (request, reply) => {
     const token = request.cookies[auth.SESSION_COOKIE];
     if (token) await auth.logout(db, token);
     reply.clearCookie(auth.SESSION_COOKIE, { path: '/' });

@@ -17,9 +17,12 @@ const ACCOUNT_LIMIT = 5;
 const IP_LIMIT = 30;
 
 /** Checks a staff login, throttled per account and per IP; returns a new session token. */
+/** The failed-login counter of an account (by its email as typed, normalised). */
+const accountKeyOf = (email: string) => `login:acct:${email.trim().toLowerCase()}`;
+
 export async function login(db: Db, email: string, password: string, ip: string): Promise<{ token: string; userId: string; tenantId: string }> {
   const normalized = email.trim().toLowerCase();
-  const accountKey = `login:acct:${normalized}`;
+  const accountKey = accountKeyOf(normalized);
   const ipKey = `login:ip:${ip}`;
   const counts = await throttle.peek(db, [accountKey, ipKey], WINDOW_SECONDS);
   if ((counts.get(accountKey) ?? 0) >= ACCOUNT_LIMIT || (counts.get(ipKey) ?? 0) >= IP_LIMIT) {
@@ -42,7 +45,7 @@ export async function login(db: Db, email: string, password: string, ip: string)
 
 /** Lifts the five-failures lockout of an account at once (an admin of one of its databases, or the owner). */
 export async function clearLoginFailures(db: Db, email: string): Promise<void> {
-  await throttle.clear(db, `login:acct:${email.trim().toLowerCase()}`);
+  await throttle.clear(db, accountKeyOf(email));
 }
 
 export async function createSession(db: Db, userId: string, tenantId: string): Promise<string> {

@@ -122,21 +122,14 @@ export function renderPage(page: Page, query: Record<string, unknown>, nonce: st
 `;
 }
 
-function securityHeaders(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY')
-    .header('cross-origin-opener-policy', 'same-origin');
-}
-
 /** GET /portal, /portal/set-password and their two asset files; all public. */
 export async function pageRoutes(app: FastifyInstance): Promise<void> {
   const config = { access: 'public' as const };
   const schema = { hide: true };
   const serve = (page: Page) => async (request: { query: unknown }, reply: FastifyReply) => {
     const nonce = randomBytes(16).toString('base64');
-    return securityHeaders(reply)
+    // Replaces the server-wide policy (http/security-headers.ts, which sends the other headers).
+    return reply
       .header('content-security-policy', contentSecurityPolicy(nonce))
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
@@ -145,9 +138,9 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.get('/portal', { config, schema }, serve('login'));
   app.get('/portal/set-password', { config, schema }, serve('set-password'));
   app.get('/portal/assets/portal.js', { config, schema }, async (_request, reply) =>
-    securityHeaders(reply).header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').send(SCRIPT),
+    reply.header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').send(SCRIPT),
   );
   app.get('/portal/assets/portal.css', { config, schema }, async (_request, reply) =>
-    securityHeaders(reply).header('cache-control', 'no-cache').type('text/css; charset=utf-8').send(STYLE),
+    reply.header('cache-control', 'no-cache').type('text/css; charset=utf-8').send(STYLE),
   );
 }

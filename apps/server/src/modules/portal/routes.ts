@@ -41,7 +41,7 @@ export const portalRoutes = (db: Db, mail: MailSettings) => async (plain: Fastif
 
   app.post(
     '/portal/api/login',
-    { config: { access: 'public' }, schema: { tags, summary: 'Log in with the customer number or email and the password', body: portalLoginBody, response: { 200: portalLoginReply } } },
+    { config: { access: 'public', sameOriginOnly: true }, schema: { tags, summary: 'Log in with the customer number or email and the password', body: portalLoginBody, response: { 200: portalLoginReply } } },
     async (request, reply) => {
       const previous = request.cookies[PORTAL_COOKIE];
       const { token, mustChangePassword } = await portalLogin(db, request.body, request.ip);
@@ -54,7 +54,7 @@ export const portalRoutes = (db: Db, mail: MailSettings) => async (plain: Fastif
   app.post(
     '/portal/api/register',
     {
-      config: { access: 'public' },
+      config: { access: 'public', sameOriginOnly: true },
       schema: {
         tags,
         summary: 'Register for the customer area: no duplicates; new or known, the answer is the same (202) and the address gets a set-password link',
@@ -67,7 +67,7 @@ export const portalRoutes = (db: Db, mail: MailSettings) => async (plain: Fastif
     },
   );
 
-  app.post('/portal/api/logout', { config: { access: 'public' }, schema: { tags } }, async (request, reply) => {
+  app.post('/portal/api/logout', { config: { access: 'public', sameOriginOnly: true }, schema: { tags } }, async (request, reply) => {
     const token = request.cookies[PORTAL_COOKIE];
     if (token) await portalLogout(db, token);
     reply.clearCookie(PORTAL_COOKIE, { path: '/portal' });
@@ -91,7 +91,7 @@ export const portalRoutes = (db: Db, mail: MailSettings) => async (plain: Fastif
 
   app.post(
     '/portal/api/password/token',
-    { config: { access: 'public' }, schema: { tags, summary: 'Choose a password from a set-password link', body: portalTokenPasswordBody } },
+    { config: { access: 'public', sameOriginOnly: true }, schema: { tags, summary: 'Choose a password from a set-password link', body: portalTokenPasswordBody } },
     async (request, reply) => {
       await setPasswordWithToken(db, request.body.token, request.body.newPassword);
       return reply.status(204).send();
