@@ -11,6 +11,7 @@ import type { Db } from './db/client.js';
 import { registerAccessGuard, type Access } from './http/access.js';
 import { AppError, localizeFields } from './http/errors.js';
 import { requestLanguage, translate } from './http/messages.js';
+import { registerInputGuard } from './http/input.js';
 import { fieldsFromValidation } from './http/validation.js';
 import { authRoutes, registerAuthentication } from './modules/auth/routes.js';
 import { channelRoutes } from './modules/channels/index.js';
@@ -103,6 +104,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   registerAccessGuard(app);
+  registerInputGuard(app);
   app.addHook('onRequest', async (request) => {
     request.lang = requestLanguage(request.headers['accept-language']);
   });

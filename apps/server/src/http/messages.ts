@@ -122,6 +122,13 @@ const en = {
   'field.same_as_initial': 'Choose a password other than the one we sent you',
   'field.wrong_password': 'Wrong password',
   'field.options_required': 'A choice field needs at least one option',
+  // Issue 10 §6: bad input at the edge, regions, time zones, file limits.
+  'field.control_character': 'Contains a control character (such as NUL) that cannot be stored',
+  'field.broken_character': 'Contains a broken character (an unpaired UTF-16 surrogate)',
+  'field.invalid_region': 'Not a country code known for phone numbers (ISO 3166, e.g. IL)',
+  'field.invalid_timezone': 'Not a time zone (IANA, e.g. Asia/Jerusalem)',
+  'channel.too_many_files': 'Too many files: at most {count}',
+  'channel.body_too_large': 'The submission is too large: at most {size} in all',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -249,6 +256,13 @@ const he: Record<MessageKey, string> = {
   'field.same_as_initial': 'יש לבחור סיסמה שונה מזו ששלחנו לך',
   'field.wrong_password': 'סיסמה שגויה',
   'field.options_required': 'שדה בחירה צריך לפחות אפשרות אחת',
+  // Issue 10 §6: bad input at the edge, regions, time zones, file limits.
+  'field.control_character': 'מכיל תו בקרה (כגון NUL) שלא ניתן לשמור',
+  'field.broken_character': 'מכיל תו פגום (חצי זוג UTF-16)',
+  'field.invalid_region': 'אינו קוד מדינה מוכר למספרי טלפון (ISO 3166, למשל IL)',
+  'field.invalid_timezone': 'אינו אזור זמן (IANA, למשל Asia/Jerusalem)',
+  'channel.too_many_files': 'יותר מדי קבצים: עד {count}',
+  'channel.body_too_large': 'הפנייה גדולה מדי: עד {size} בסך הכול',
 };
 
 const catalogues: Record<string, Record<MessageKey, string>> = { en, he };
