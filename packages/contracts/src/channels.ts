@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patchOf } from './patch.js';
 import { fieldError } from './errors.js';
 import { language, uuid } from './ids.js';
 
@@ -74,7 +75,7 @@ export const channelFields = z.strictObject({
 });
 export const channelCreate = channelFields;
 export type ChannelCreate = z.infer<typeof channelCreate>;
-export const channelPatch = channelFields.partial();
+export const channelPatch = patchOf(channelFields);
 export type ChannelPatch = z.infer<typeof channelPatch>;
 
 export const channel = z.object({
