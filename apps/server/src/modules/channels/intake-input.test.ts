@@ -8,7 +8,7 @@ const t = useApp();
 function multipart(fields: Record<string, string>, files: { field: string; name: string; data: Buffer }[]) {
   const b = 'kesherboundary';
   const parts = Object.entries(fields).map(([k, v]) => `--${b}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  const chunks = parts.map((p) => Buffer.from(p));
+  const chunks: Buffer[] = parts.map((p) => Buffer.from(p));
   for (const f of files) chunks.push(Buffer.from(`--${b}\r\ncontent-disposition: form-data; name="${f.field}"; filename="${f.name}"\r\ncontent-type: application/octet-stream\r\n\r\n`), f.data, Buffer.from('\r\n'));
   chunks.push(Buffer.from(`--${b}--\r\n`));
   return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${b}`, 'accept-language': 'en' } };
