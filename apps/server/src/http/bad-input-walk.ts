@@ -193,7 +193,8 @@ export function casesFor(op: Operation, url: string, ids: Record<string, string>
       t === 'integer' || t === 'number'
         ? { nan: 'NaN', negative: '-1', huge: '1e308', unsafe_integer: '123456789012345678901234567890' }
         : Object.fromEntries(Object.entries(BAD_STRINGS).map(([k, v]) => [k, encodeQuery(v)]));
-    for (const [name, v] of Object.entries(values)) out.push({ method: m, url: `${url}?${encodeURIComponent(q.name)}=${v}`, label: `query ${q.name} × ${name}` });
+    const sep = url.includes('?') ? '&' : '?';
+    for (const [name, v] of Object.entries(values)) out.push({ method: m, url: `${url}${sep}${encodeURIComponent(q.name)}=${v}`, label: `query ${q.name} × ${name}` });
   }
   if (m === 'POST' || m === 'PATCH' || m === 'PUT') {
     if (op.body) {
@@ -202,6 +203,13 @@ export function casesFor(op: Operation, url: string, ids: Record<string, string>
         for (const [name, v] of Object.entries(values)) {
           out.push({ method: m, url, label: `${leaf.kind === 'key' ? 'key of ' : ''}${leaf.path.join('.') || 'body'} × ${name}`, payload: bodyWith(op.body, leaf, v, ids), contentType: 'application/json' });
         }
+      }
+    }
+    else {
+      // A route that reads its body itself (the intake, uploads): free-form fields, as JSON and as a form.
+      for (const [name, v] of Object.entries(BAD_STRINGS)) {
+        out.push({ method: m, url, label: `free-form JSON × ${name}`, payload: JSON.stringify({ name: v, [v]: 'x' }), contentType: 'application/json' });
+        if (name !== '1mb') out.push({ method: m, url, label: `free-form form × ${name}`, payload: `name=${encodeQuery(v)}&${encodeQuery(v)}=x`, contentType: 'application/x-www-form-urlencoded' });
       }
     }
     out.push({ method: m, url, label: 'malformed JSON', payload: '{"a": ', contentType: 'application/json' });
