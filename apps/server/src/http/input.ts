@@ -53,7 +53,8 @@ export function cleanInput(value: unknown, path: string, problems: FieldErrorSpe
         problems.push({ path: join(path, key.replace(/[^\x20-\x7e]/g, '?')), code: keyProblem });
         continue;
       }
-      out[withoutBidiControls(key)] = cleanInput(v, join(path, key), problems, secret || SECRET_KEY.test(key));
+      // defineProperty: a key named __proto__ stays a plain key, never the copy's prototype.
+      Object.defineProperty(out, withoutBidiControls(key), { value: cleanInput(v, join(path, key), problems, secret || SECRET_KEY.test(key)), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
