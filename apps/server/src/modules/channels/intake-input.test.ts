@@ -52,4 +52,12 @@ describe('a multipart lead gets the edge text rule too (issue 10 §6)', () => {
     expect(r.statusCode).toBe(413);
     expect(r.json()).toEqual({ code: 'payload_too_large', message: 'Too many files: at most 5' });
   });
+
+  it('a body over the whole submission limit names that limit, not the size of one file', async () => {
+    const ch = (await t.admin.post('/api/v1/channels', { name: 'Small', mapping: { name: 'fullName' }, maxFileBytes: 1024 })).body;
+    const files = [{ field: 'a', name: 'a.bin', data: Buffer.alloc(300 * 1024, 1) }];
+    const r = await t.app.inject({ method: 'POST', url: `/in/${ch.slug}?token=${ch.token}`, ...multipart({ name: 'Dana Levi' }, files) });
+    expect(r.statusCode).toBe(413);
+    expect(r.json().message).toBe('The submission is too large: at most 133 KB in all');
+  });
 });

@@ -330,11 +330,12 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
 /** Reads a multipart body: fields into `params`, files (size-capped per channel) into memory. */
 async function readMultipart(request: FastifyRequest, row: ChannelRow, params: Params): Promise<IncomingFile[]> {
   const cap = row.maxFileBytes;
-  const size = cap >= 1024 * 1024 ? `${Math.round((cap / 1024 / 1024) * 10) / 10} MB` : `${Math.max(1, Math.round(cap / 1024))} KB`;
+  const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`);
+  const size = sizeText(cap);
   // Refuse a body that says it is too large before reading it.
   const total = MAX_FILES * cap + MAX_SUBMISSION_FIELDS_BYTES + 64 * 1024;
   if (Number(request.headers['content-length'] ?? 0) > total) {
-    throw new AppError('payload_too_large', 'channel.body_too_large', { size: `${Math.round((total / 1024 / 1024) * 10) / 10} MB` });
+    throw new AppError('payload_too_large', 'channel.body_too_large', { size: sizeText(total) });
   }
   const files: IncomingFile[] = [];
   let fieldBytes = 0;
