@@ -6,7 +6,6 @@ import {
 } from '@kesher/contracts';
 import { hasOneConnection, rows, type Db } from '../../db/client.js';
 import { AppError, invalid, type FieldErrorSpec } from '../../http/errors.js';
-import { cleanInput, textProblem, withoutBidiControls } from '../../http/input.js';
 import { Batcher, settled, type Settled } from '../../jobs/batcher.js';
 import { insertCustomers, updateCustomers } from '../customers/bulk.js';
 import { cardValues, checkedCardValues, emptyFieldsFilled, type CustomerRow, type CustomerValues } from '../customers/card.js';
@@ -19,6 +18,7 @@ import { enqueueNotification, NEW_LEAD_TEMPLATE } from '../mail/index.js';
 import { lockCustomerNumbers } from '../tenants/service.js';
 import { tenants } from '../tenants/tables.js';
 import type { ChannelRow } from './service.js';
+import { cleanSubmission } from './incoming.js';
 import { channelSubmissions, customerFiles } from './tables.js';
 
 /**
@@ -660,25 +660,6 @@ export async function receiveMany(db: Db, batch: Submission[]): Promise<Settled<
   await logging;
   let j = 0;
   return entries.map((e) => (e.outcome === 'spam' ? settled(spamResult(e.id)) : processed[j++]!));
-}
-
-/**
- * The edge's text rule (http/input.ts) for what the edge hook does not see, a multipart body: a NUL
- * or a broken character is refused (400) before the submission joins a batch (one bad value would
- * fail the whole batch's insert); bidi controls are removed from values and file names.
- */
-function cleanSubmission(submission: Submission): Submission {
-  const problems: FieldErrorSpec[] = [];
-  const params = cleanInput(submission.incoming.params, '', problems) as Params;
-  const files = submission.incoming.files.map((f, i) => {
-    for (const [key, value] of [['field', f.field], ['fileName', f.fileName], ['contentType', f.contentType]] as const) {
-      const problem = textProblem(value);
-      if (problem) problems.push({ path: `files.${i}.${key}`, code: problem });
-    }
-    return { ...f, field: withoutBidiControls(f.field), fileName: withoutBidiControls(f.fileName) };
-  });
-  if (problems.length) throw invalid(problems);
-  return { ...submission, incoming: { ...submission.incoming, params, files } };
 }
 
 /**
