@@ -14,6 +14,7 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { AppError, localizeFields } from './http/errors.js';
 import { requestLanguage, translate } from './http/messages.js';
 import { malformedMultipart } from './http/multipart.js';
+import { registerInputGuard } from './http/input.js';
 import { fieldsFromValidation } from './http/validation.js';
 import { authRoutes, registerAuthentication } from './modules/auth/routes.js';
 import { channelRoutes } from './modules/channels/index.js';
@@ -109,6 +110,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   registerAccessGuard(app);
+  registerInputGuard(app);
   app.addHook('onRequest', async (request) => {
     request.lang = requestLanguage(request.headers['accept-language']);
   });

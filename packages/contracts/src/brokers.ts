@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patchOf } from './patch.js';
 import { customerSummary } from './customers.js';
 import { uuid } from './ids.js';
 
@@ -12,7 +13,7 @@ export const brokerCreate = z.strictObject({
   customerId: uuid.nullish(),
   active: z.boolean().default(true),
 });
-export const brokerPatch = brokerCreate.partial();
+export const brokerPatch = patchOf(brokerCreate);
 export const broker = z.object({
   id: uuid,
   name: z.string(),

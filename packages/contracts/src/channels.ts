@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patchOf } from './patch.js';
 import { fieldError } from './errors.js';
 import { language, uuid } from './ids.js';
 
@@ -48,7 +49,11 @@ const origin = z
 /** Every editable setting of a channel; defaults are applied by the server on create. */
 export const channelFields = z.strictObject({
   name: z.string().trim().min(1).max(100),
-  /** The address part after /in/ (lower-case letters, digits, dashes); made from the name when left out. */
+  /**
+   * The start of the address after /in/ (lower-case letters, digits, dashes; made from the name when
+   * left out): the server adds a random part (`summer` → `summer-3f9a1c`), so every database can
+   * choose any slug. Sending back the channel's own slug changes nothing.
+   */
   slug: z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{1,62}$/).optional(),
   active: z.boolean().optional(),
   mapping: channelMapping,
@@ -74,7 +79,7 @@ export const channelFields = z.strictObject({
 });
 export const channelCreate = channelFields;
 export type ChannelCreate = z.infer<typeof channelCreate>;
-export const channelPatch = channelFields.partial();
+export const channelPatch = patchOf(channelFields);
 export type ChannelPatch = z.infer<typeof channelPatch>;
 
 export const channel = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patchOf } from './patch.js';
 import { idType, language, statusId, websiteToken, uuid } from './ids.js';
 
 const text = (max: number) => z.string().trim().max(max);
@@ -58,7 +59,7 @@ export const customerCreate = customerFields.extend({ affiliateCode: z.string().
 export type CustomerCreate = z.infer<typeof customerCreate>;
 
 /** PATCH: any card field, and/or a status move. */
-export const customerPatch = customerFields.partial().extend({ status: statusId.optional() });
+export const customerPatch = patchOf(customerFields).extend({ status: statusId.optional() });
 export type CustomerPatch = z.infer<typeof customerPatch>;
 
 export const customer = z.object({

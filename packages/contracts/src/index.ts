@@ -1,6 +1,7 @@
 // Shapes shared by the server and its clients. The server validates with these at its edge;
 // the back office uses the same types, so a field renamed here fails to compile on both sides.
 export * from './ids.js';
+export * from './patch.js';
 export * from './customers.js';
 export * from './records.js';
 export * from './errors.js';

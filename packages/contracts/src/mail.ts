@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patchOf } from './patch.js';
 import { language, uuid } from './ids.js';
 
 // ---- mailboxes (SMTP settings per branch, or the database's default) ----
@@ -28,7 +29,7 @@ export const mailboxCreate = z.strictObject({
 });
 export type MailboxCreate = z.infer<typeof mailboxCreate>;
 /** PATCH: `password` undefined keeps it, null removes it, a string replaces it. */
-export const mailboxPatch = mailboxCreate.omit({ branchId: true }).partial();
+export const mailboxPatch = patchOf(mailboxCreate.omit({ branchId: true }));
 export type MailboxPatch = z.infer<typeof mailboxPatch>;
 
 export const mailbox = z.object({

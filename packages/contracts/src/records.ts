@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patchOf } from './patch.js';
 import { customFieldType, gender, idType, interactionType, language, legalStatus, role, uuid, MANUAL_INTERACTION_TYPES } from './ids.js';
 
 // ---- interactions (the card's timeline) ----
@@ -54,7 +55,7 @@ export const customFieldDefinitionCreate = z.strictObject({
   required: z.boolean().default(false),
   position: z.number().int().min(0).max(10000).default(0),
 });
-export const customFieldDefinitionPatch = customFieldDefinitionCreate.omit({ key: true, type: true }).partial();
+export const customFieldDefinitionPatch = patchOf(customFieldDefinitionCreate.omit({ key: true, type: true }));
 export const customFieldDefinition = customFieldDefinitionCreate.extend({ id: uuid, options: z.array(z.string()) });
 export type CustomFieldDefinition = z.infer<typeof customFieldDefinition>;
 
@@ -65,6 +66,7 @@ export const branchCreate = z.strictObject({
   language,
   timezone: z.string().trim().min(1).max(64),
 });
+export const branchPatch = patchOf(branchCreate);
 export const branch = branchCreate.extend({ id: uuid, isDefault: z.boolean() });
 export type Branch = z.infer<typeof branch>;
 
@@ -77,16 +79,8 @@ export const userCreate = z.strictObject({
   language: language.default('he'),
   groupIds: z.array(uuid).max(100).optional(),
 });
-/** Partial: no defaults (a default would change what the caller did not name, e.g. demote an admin). */
-export const userPatch = z.strictObject({
-  name: userCreate.shape.name.optional(),
-  password: userCreate.shape.password.optional(),
-  role: role.optional(),
-  language: language.optional(),
-  groupIds: userCreate.shape.groupIds,
-  /** Active in this database (the membership); the account's global state is the owner's (PATCH /api/v1/accounts/:id). */
-  active: z.boolean().optional(),
-});
+/** Partial: no defaults (a default would change what the caller did not name, e.g. demote an admin). `active`: in this database (the membership); the account's global state is the owner's (PATCH /api/v1/accounts/:id). */
+export const userPatch = patchOf(userCreate.omit({ email: true })).extend({ active: z.boolean().optional() });
 export const user = z.object({
   id: uuid,
   email: z.string(),

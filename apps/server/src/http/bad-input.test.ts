@@ -92,3 +92,105 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
     expect(r.body.code).toBe('not_found');
   });
 });
+
+describe('text at the edge: control characters, broken characters, bidi controls (issue 10 §6)', () => {
+  it('a NUL in a body, a query, a path or a login is refused with 400 naming the field, nothing written', async () => {
+    const body = await t.admin.post('/api/v1/customers', { lastName: 'a\u0000b', city: 'x\u0007' }, { 'accept-language': 'en' });
+    expect(body.status).toBe(400);
+    expect(body.body.fields).toEqual([
+      { path: 'lastName', code: 'control_character', message: 'Contains a control character (such as NUL) that cannot be stored' },
+      { path: 'city', code: 'control_character', message: 'Contains a control character (such as NUL) that cannot be stored' },
+    ]);
+    await nothingWritten();
+    const search = await t.admin.get('/api/v1/customers?q=a%00b');
+    expect(search.status).toBe(400);
+    expect(search.body.fields[0]).toMatchObject({ path: 'q', code: 'control_character', message: 'מכיל תו בקרה (כגון NUL) שלא ניתן לשמור' });
+    const exported = await t.admin.get('/api/v1/customers/export.xlsx?q=a%00b');
+    expect(exported.status).toBe(400);
+    expect((await t.admin.get('/api/v1/mail-suppressions?q=%00')).status).toBe(400);
+    expect((await t.admin.request('DELETE', '/api/v1/mail-suppressions/a%00b@example.com')).status).toBe(400);
+    const anonymous = new (t.admin.constructor as new (app: typeof t.app) => typeof t.admin)(t.app);
+    for (const [url, payload] of [
+      ['/api/v1/auth/login', { email: 'a\u0000@example.com', password: 'x' }],
+      ['/portal/api/login', { username: '1', password: 'a\u0000' }],
+      ['/portal/api/register', { firstName: 'a\u0000', lastName: 'b', email: 'r@example.com', phone: '0501234567' }],
+    ] as const) {
+      const r = await anonymous.post(url, payload);
+      expect(r.status, url).toBe(400);
+      expect(r.body.code).toBe('validation');
+    }
+    expect((await anonymous.get('/in/%00')).status).toBe(400);
+  });
+
+  it('a lone surrogate is refused; tabs and line breaks are not control characters here', async () => {
+    const r = await t.admin.post('/api/v1/customers', { lastName: 'a\uD800' });
+    expect(r.body.fields).toEqual([expect.objectContaining({ path: 'lastName', code: 'broken_character' })]);
+    await nothingWritten();
+    const ok = await t.admin.post('/api/v1/customers', { lastName: 'כהן 😀' });
+    expect(ok.status).toBe(201);
+    const contact = await t.admin.post(`/api/v1/customers/${ok.body.id}/contacts`, { lastName: 'לוי', notes: 'שורה\r\nשנייה\tטאב' });
+    expect(contact.status).toBe(201);
+    expect(contact.body.notes).toBe('שורה\r\nשנייה\tטאב');
+  });
+
+  it('bidi override / embedding / isolate controls are removed from names; LRM and RLM stay; passwords are left as typed', async () => {
+    const r = await t.admin.post('/api/v1/customers', { lastName: '\u202Egpj.exe', firstName: '\u2067דנה\u2069 \u200Fלוי' });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ lastName: 'gpj.exe', firstName: 'דנה \u200Fלוי' });
+    const branch = await t.admin.post('/api/v1/branches', { name: '\u202Aסניף\u202C', country: 'IL', language: 'he', timezone: 'Asia/Jerusalem' });
+    expect(branch.body.name).toBe('סניף');
+    const user = await t.admin.post('/api/v1/users', { email: 'bidi@example.com', name: 'B', password: 'pass\u202Eword-123', role: 'staff' });
+    expect(user.status).toBe(201);
+    const anonymous = new (t.admin.constructor as new (app: typeof t.app) => typeof t.admin)(t.app);
+    expect((await anonymous.post('/api/v1/auth/login', { email: 'bidi@example.com', password: 'pass\u202Eword-123' })).status).toBe(200);
+  });
+});
+
+describe('partial updates change only what they name (issue 10 §6)', () => {
+  it('a mailbox edit without tlsMode keeps TLS on port 465', async () => {
+    const mb = (await t.admin.post('/api/v1/mailboxes', { host: 'smtp.example.com', port: 465, tlsMode: 'tls', fromName: 'Office', fromAddress: 'office@example.com' })).body;
+    const r = await t.admin.patch(`/api/v1/mailboxes/${mb.id}`, { fromName: 'Office (Haifa)' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ tlsMode: 'tls', port: 465, fromName: 'Office (Haifa)' });
+  });
+
+  it('a custom field, a user, a broker: an edit of one field leaves the defaults of the create alone', async () => {
+    const f = (await t.admin.post('/api/v1/custom-fields', { key: 'size', labelHe: 'גודל', labelEn: 'Size', type: 'text', required: true, position: 7 })).body;
+    expect((await t.admin.patch(`/api/v1/custom-fields/${f.id}`, { labelEn: 'Shoe size' })).body).toMatchObject({ required: true, position: 7, labelEn: 'Shoe size' });
+    const u = (await t.admin.post('/api/v1/users', { email: 'second.admin@example.com', name: 'Second', password: 'correct horse battery', role: 'admin', language: 'en' })).body;
+    expect((await t.admin.patch(`/api/v1/users/${u.id}`, { name: 'Second Admin' })).body).toMatchObject({ role: 'admin', language: 'en', name: 'Second Admin' });
+    const b = (await t.admin.post('/api/v1/brokers', { name: 'B', accountNumber: '7', affiliateCode: 'aff7', active: false })).body;
+    expect((await t.admin.patch(`/api/v1/brokers/${b.id}`, { name: 'Broker' })).body).toMatchObject({ active: false, name: 'Broker' });
+  });
+});
+
+describe('regions and time zones (issue 10 §6)', () => {
+  it('the database region is one libphonenumber knows; a lone surrogate or an unknown code is refused', async () => {
+    for (const bad of ['\uD800\uDC00', 'ZZ', 'XX', '12']) {
+      const r = await t.admin.patch('/api/v1/tenant', { defaultRegion: bad });
+      expect(r.status, bad).toBe(400);
+    }
+    const r = await t.admin.patch('/api/v1/tenant', { defaultRegion: 'zz' }, { 'accept-language': 'en' });
+    expect(r.body.fields).toEqual([{ path: 'defaultRegion', code: 'invalid_region', message: 'Not a country code known for phone numbers (ISO 3166, e.g. IL)' }]);
+    expect((await t.admin.get('/api/v1/tenant')).body.defaultRegion).toBe('IL');
+    expect((await t.admin.patch('/api/v1/tenant', { defaultRegion: 'us' })).body.defaultRegion).toBe('US');
+    // Local phones are still read (with the new region).
+    expect((await t.admin.post('/api/v1/customers', { lastName: 'x', phone: '(212) 555-0100' })).status).toBe(201);
+  });
+
+  it('a branch time zone is an IANA zone; its country a known region', async () => {
+    const base = { name: 'NY', country: 'US', language: 'en' };
+    for (const timezone of ['Mars/Olympus', 'whatever', '+02:00', 'Asia/Jerusalem; drop table']) {
+      const r = await t.admin.post('/api/v1/branches', { ...base, timezone });
+      expect(r.status, timezone).toBe(400);
+      expect(r.body.fields[0]).toMatchObject({ path: 'timezone', code: 'invalid_timezone' });
+    }
+    expect((await t.admin.post('/api/v1/branches', { ...base, country: 'QQ', timezone: 'UTC' })).body.fields[0]).toMatchObject({ path: 'country', code: 'invalid_region' });
+    for (const timezone of ['America/New_York', 'UTC', 'Asia/Tel_Aviv']) {
+      expect((await t.admin.post('/api/v1/branches', { ...base, name: timezone, timezone })).status, timezone).toBe(201);
+    }
+    const patched = await t.admin.patch(`/api/v1/branches/${t.fx.branchId}`, { timezone: 'Nowhere/City' });
+    expect(patched.status).toBe(400);
+    expect((await t.admin.get('/api/v1/branches')).body.items.find((b: { id: string }) => b.id === t.fx.branchId).timezone).toBe('Asia/Jerusalem');
+  });
+});

@@ -56,7 +56,6 @@ const en = {
   'not_found.channel': 'No such channel',
   'not_found.submission': 'Submission not found',
   'not_found.file': 'File not found',
-  'conflict.channel_slug': 'The address /in/{slug} is taken: choose another',
   'conflict.channel_name': 'A channel named "{name}" already exists',
   'channel.bad_token': 'Wrong or missing token: send it in the X-Kesher-Token header or a "token" parameter',
   'channel.inactive': 'This channel is not active',
@@ -132,6 +131,13 @@ const en = {
   'field.same_as_initial': 'Choose a password other than the one we sent you',
   'field.wrong_password': 'Wrong password',
   'field.options_required': 'A choice field needs at least one option',
+  // Issue 10 §6: bad input at the edge, regions, time zones, file limits.
+  'field.control_character': 'Contains a control character (such as NUL) that cannot be stored',
+  'field.broken_character': 'Contains a broken character (an unpaired UTF-16 surrogate)',
+  'field.invalid_region': 'Not a country code known for phone numbers (ISO 3166, e.g. IL)',
+  'field.invalid_timezone': 'Not a time zone (IANA, e.g. Asia/Jerusalem)',
+  'channel.too_many_files': 'Too many files: at most {count}',
+  'channel.body_too_large': 'The submission is too large: at most {size} in all',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -193,7 +199,6 @@ const he: Record<MessageKey, string> = {
   'not_found.channel': 'ערוץ הקליטה אינו קיים',
   'not_found.submission': 'הפנייה לא נמצאה',
   'not_found.file': 'הקובץ לא נמצא',
-  'conflict.channel_slug': 'הכתובת ‎/in/{slug} תפוסה: יש לבחור אחרת',
   'conflict.channel_name': 'כבר קיים ערוץ בשם "{name}"',
   'channel.bad_token': 'אסימון שגוי או חסר: יש לשלוח אותו בכותרת X-Kesher-Token או בפרמטר "token"',
   'channel.inactive': 'ערוץ הקליטה אינו פעיל',
@@ -269,6 +274,13 @@ const he: Record<MessageKey, string> = {
   'field.same_as_initial': 'יש לבחור סיסמה שונה מזו ששלחנו לך',
   'field.wrong_password': 'סיסמה שגויה',
   'field.options_required': 'שדה בחירה צריך לפחות אפשרות אחת',
+  // Issue 10 §6: bad input at the edge, regions, time zones, file limits.
+  'field.control_character': 'מכיל תו בקרה (כגון NUL) שלא ניתן לשמור',
+  'field.broken_character': 'מכיל תו פגום (חצי זוג UTF-16)',
+  'field.invalid_region': 'אינו קוד מדינה מוכר למספרי טלפון (ISO 3166, למשל IL)',
+  'field.invalid_timezone': 'אינו אזור זמן (IANA, למשל Asia/Jerusalem)',
+  'channel.too_many_files': 'יותר מדי קבצים: עד {count}',
+  'channel.body_too_large': 'הפנייה גדולה מדי: עד {size} בסך הכול',
 };
 
 const catalogues: Record<string, Record<MessageKey, string>> = { en, he };

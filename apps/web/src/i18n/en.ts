@@ -563,7 +563,7 @@ export const en: Messages = {
     editTitle: 'Edit channel',
     name: 'Channel name (written as "created by")',
     slug: 'Address (after /in/)',
-    slugHint: 'Lower-case Latin letters, digits and dashes; empty = made from the name',
+    slugHint: 'Lower-case Latin letters, digits and dashes; empty = made from the name. A random part is added to a new address.',
     active: 'Active',
     inactive: 'Inactive',
     address: 'Address',

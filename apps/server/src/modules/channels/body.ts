@@ -75,10 +75,12 @@ export function givenToken(request: FastifyRequest, params: Params): string | un
  */
 export async function readMultipart(request: FastifyRequest, row: ChannelRow, params: Params, authenticate: () => void): Promise<IncomingFile[]> {
   const cap = row.maxFileBytes;
-  const size = cap >= 1024 * 1024 ? `${Math.round((cap / 1024 / 1024) * 10) / 10} MB` : `${Math.max(1, Math.round(cap / 1024))} KB`;
+  const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`);
+  const size = sizeText(cap);
   // Refuse a body that says it is too large before reading it.
-  if (Number(request.headers['content-length'] ?? 0) > MAX_FILES * cap + MAX_SUBMISSION_FIELDS_BYTES + 64 * 1024) {
-    throw new AppError('payload_too_large', 'channel.file_too_large', { size });
+  const total = MAX_FILES * cap + MAX_SUBMISSION_FIELDS_BYTES + 64 * 1024;
+  if (Number(request.headers['content-length'] ?? 0) > total) {
+    throw new AppError('payload_too_large', 'channel.body_too_large', { size: sizeText(total) });
   }
   const files: IncomingFile[] = [];
   let fieldBytes = 0;
@@ -110,7 +112,8 @@ export async function readMultipart(request: FastifyRequest, row: ChannelRow, pa
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT') throw new AppError('payload_too_large', 'channel.file_too_large', { size });
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new AppError('payload_too_large', 'channel.file_too_large', { size });
+    if (code === 'FST_FILES_LIMIT') throw new AppError('payload_too_large', 'channel.too_many_files', { count: MAX_FILES });
     if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw new AppError('payload_too_large', 'channel.too_large', { kb: MAX_SUBMISSION_FIELDS_BYTES / 1024 });
     if (err instanceof AppError) throw err;
     if ((err as { statusCode?: number }).statusCode && (err as { statusCode: number }).statusCode < 500) throw malformed('multipart/form-data');

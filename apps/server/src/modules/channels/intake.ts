@@ -18,6 +18,7 @@ import { enqueueNotification, NEW_LEAD_TEMPLATE } from '../mail/index.js';
 import { lockCustomerNumbers } from '../tenants/service.js';
 import { tenants } from '../tenants/tables.js';
 import type { ChannelRow } from './service.js';
+import { cleanSubmission } from './incoming.js';
 import { channelSubmissions, customerFiles } from './tables.js';
 
 /**
@@ -673,7 +674,7 @@ export class Intake {
   }
 
   receive(submission: Submission): Promise<IntakeResult> {
-    return this.batcher.submit(submission);
+    return this.batcher.submit(cleanSubmission(submission));
   }
 }
 

@@ -45,15 +45,34 @@ function present(row: ChannelRow, publicUrl: string, lastSubmissionAt: Date | st
   };
 }
 
-/** A slug from a Latin name ("Summer Campaign" → summer-campaign), else `lead-<random>`. */
-function slugFrom(name: string): string {
-  const latin = name
+/**
+ * A new address (`/in/<slug>`): the part the admin chose, or one made from a Latin name
+ * ("Summer Campaign" → summer-campaign, else `lead`), then a random part. The address names no
+ * database, so slugs are unique across the server; with the random part a new slug never collides
+ * with another database's, and no answer can tell one database that another uses a slug (a chosen
+ * slug that was refused with 409 did). Existing slugs are kept as they are.
+ */
+function newSlug(chosen: string | undefined, name: string): string {
+  const latin = (chosen ?? name)
     .normalize('NFKD')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-  return `${latin.length >= 3 ? latin : 'lead'}-${randomBytes(3).toString('hex')}`;
+    .slice(0, 56);
+  return `${latin.length >= 3 || (chosen && latin.length >= 1) ? latin : 'lead'}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Runs a write that sets a new slug, with another random part if one ever collides. */
+async function withFreshSlug<T>(chosen: string | undefined, name: string, write: (slug: string) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const slug = newSlug(chosen, name);
+    try {
+      return await write(slug);
+    } catch (err) {
+      if (attempt < 4 && uniqueViolation(err)?.includes('slug')) continue;
+      throw err;
+    }
+  }
 }
 
 /** Checks what zod cannot: the branch, custom fields named by the mapping, the redirect address. */
@@ -69,10 +88,9 @@ async function check(db: Db, tenantId: string, merged: Pick<ChannelRow, 'mapping
   if (errors.length) throw invalid(errors);
 }
 
-function conflict(err: unknown, input: { name?: string; slug?: string }): never {
-  const which = uniqueViolation(err);
-  if (which?.includes('slug')) throw new AppError('conflict', 'conflict.channel_slug', { slug: input.slug ?? '' });
-  if (which) throw new AppError('conflict', 'conflict.channel_name', { name: input.name ?? '' });
+/** A name taken in this database: 409 naming it (names are per database; slugs cannot collide, see newSlug). */
+function conflict(err: unknown, input: { name: string }): never {
+  if (uniqueViolation(err)?.includes('name')) throw new AppError('conflict', 'conflict.channel_name', { name: input.name });
   throw err;
 }
 
@@ -85,31 +103,32 @@ export async function createChannel(db: Db, tenantId: string, userId: string | n
   };
   await check(db, tenantId, values);
   const id = randomUUID();
-  const slug = input.slug ?? slugFrom(input.name);
   try {
-    const [row] = await db
-      .insert(channels)
-      .values({
-        id,
-        tenantId,
-        name: input.name,
-        slug,
-        tokenEncrypted: encryptSecret(randomToken(), tokenAad(id)),
-        active: input.active ?? true,
-        ...values,
-        language: input.language ?? null,
-        allowedOrigins: input.allowedOrigins ?? [],
-        notifyEmails: input.notifyEmails ?? [],
-        ratePerMinute: input.ratePerMinute ?? 120,
-        ratePerIpPerMinute: input.ratePerIpPerMinute ?? 10,
-        honeypotField: input.honeypotField === undefined ? '_hp' : input.honeypotField,
-        maxFileBytes: input.maxFileBytes ?? DEFAULT_CHANNEL_FILE_BYTES,
-        createdByUserId: userId,
-      })
-      .returning();
-    return present(row!, publicUrl);
+    return await withFreshSlug(input.slug, input.name, async (slug) => {
+      const [row] = await db
+        .insert(channels)
+        .values({
+          id,
+          tenantId,
+          name: input.name,
+          slug,
+          tokenEncrypted: encryptSecret(randomToken(), tokenAad(id)),
+          active: input.active ?? true,
+          ...values,
+          language: input.language ?? null,
+          allowedOrigins: input.allowedOrigins ?? [],
+          notifyEmails: input.notifyEmails ?? [],
+          ratePerMinute: input.ratePerMinute ?? 120,
+          ratePerIpPerMinute: input.ratePerIpPerMinute ?? 10,
+          honeypotField: input.honeypotField === undefined ? '_hp' : input.honeypotField,
+          maxFileBytes: input.maxFileBytes ?? DEFAULT_CHANNEL_FILE_BYTES,
+          createdByUserId: userId,
+        })
+        .returning();
+      return present(row!, publicUrl);
+    });
   } catch (err) {
-    conflict(err, { name: input.name, slug });
+    conflict(err, { name: input.name });
   }
 }
 
@@ -152,16 +171,24 @@ export async function updateChannel(db: Db, tenantId: string, id: string, patch:
   };
   await check(db, tenantId, merged);
   const set: Partial<typeof channels.$inferInsert> = { ...merged, updatedAt: new Date() };
-  for (const key of ['name', 'slug', 'active', 'allowedOrigins', 'notifyEmails', 'ratePerMinute', 'ratePerIpPerMinute', 'maxFileBytes'] as const) {
+  for (const key of ['name', 'active', 'allowedOrigins', 'notifyEmails', 'ratePerMinute', 'ratePerIpPerMinute', 'maxFileBytes'] as const) {
     if (patch[key] !== undefined) (set as Record<string, unknown>)[key] = patch[key];
   }
   if (patch.language !== undefined) set.language = patch.language;
   if (patch.honeypotField !== undefined) set.honeypotField = patch.honeypotField;
-  try {
-    const [row] = await db.update(channels).set(set).where(and(eq(channels.tenantId, tenantId), eq(channels.id, id))).returning();
+  const write = async (slug: string | undefined) => {
+    const [row] = await db
+      .update(channels)
+      .set({ ...set, ...(slug && { slug }) })
+      .where(and(eq(channels.tenantId, tenantId), eq(channels.id, id)))
+      .returning();
     return present(row!, publicUrl, await lastSubmission(db, id));
+  };
+  try {
+    // The slug it has (a form sends it back) changes nothing; another one is a new address.
+    return patch.slug === undefined || patch.slug === current.slug ? await write(undefined) : await withFreshSlug(patch.slug, current.name, write);
   } catch (err) {
-    conflict(err, { name: patch.name ?? current.name, slug: patch.slug ?? current.slug });
+    conflict(err, { name: patch.name ?? current.name });
   }
 }
 

@@ -12,7 +12,8 @@ const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
 /**
  * Web Data Port channels: one per source (a landing page, a Zapier zap), each with its secret
  * token and its mapping from incoming parameter names to card fields. The slug is the address
- * (`/in/<slug>`), unique across the server since the address names no tenant.
+ * (`/in/<slug>`), unique across the server since the address names no tenant; new slugs end in a
+ * random part (service: newSlug), so no database learns that another uses a slug.
  */
 export const channels = pgTable(
   'channels',

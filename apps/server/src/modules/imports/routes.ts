@@ -19,6 +19,7 @@ import type { Db } from '../../db/client.js';
 import { staffOf } from '../../http/access.js';
 import { sendXlsx } from '../../http/downloads.js';
 import { AppError, invalid } from '../../http/errors.js';
+import { withoutBidiControls } from '../../http/input.js';
 import { importReport } from './report.js';
 import { confirmImport, discard, getImport, listImports, previewImport, receiveFile, saveMapping, undoImport, type StartImport } from './service.js';
 
@@ -46,7 +47,7 @@ function startFields(fields: Map<string, string>, fileName: string): StartImport
   return { fileName, policy: policy.data, mapping: jsonField(fields, 'mapping', importMapping), overrides: jsonField(fields, 'overrides', importOverrides) };
 }
 
-const fileName = (part: MultipartFile) => (part.filename || 'import').replace(/[\\/]/g, '_').slice(0, 200);
+const fileName = (part: MultipartFile) => withoutBidiControls(part.filename || 'import').replace(/[\\/]/g, '_').slice(0, 200);
 
 /** Multipart trouble as the caller should hear it. */
 function multipartError(err: unknown): unknown {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  branch, branchCreate, customFieldDefinition, customFieldDefinitionCreate, customFieldDefinitionPatch,
+  branch, branchCreate, branchPatch, customFieldDefinition, customFieldDefinitionCreate, customFieldDefinitionPatch,
   database, databaseCreate, databaseCreated, tenant, tenantPatch, uuid,
 } from '@kesher/contracts';
 import type { Db } from '../../db/client.js';
@@ -33,7 +33,7 @@ export const adminRoutes = (db: Db) => async (plain: FastifyInstance) => {
   );
   app.patch(
     '/api/v1/branches/:id',
-    { config: { access: 'admin' }, schema: { tags: ['branches'], params: idParams, body: branchCreate.partial(), response: { 200: branch } } },
+    { config: { access: 'admin' }, schema: { tags: ['branches'], params: idParams, body: branchPatch, response: { 200: branch } } },
     async (request) => tenants.updateBranch(db, staffOf(request).tenantId, request.params.id, request.body),
   );
 

@@ -2,6 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Branch, Tenant } from '@kesher/contracts';
 import { rows, type Db } from '../../db/client.js';
 import { AppError, notFound } from '../../http/errors.js';
+import { checkPlaces } from './places.js';
 import { branches, tenants } from './tables.js';
 
 export function presentTenant(row: typeof tenants.$inferSelect): Tenant {
@@ -22,6 +23,7 @@ export async function getTenant(db: Db, tenantId: string): Promise<Tenant> {
 }
 
 export async function updateTenant(db: Db, tenantId: string, patch: Partial<Omit<Tenant, 'id'>>): Promise<Tenant> {
+  checkPlaces({ defaultRegion: patch.defaultRegion });
   const [row] = await db.update(tenants).set(patch).where(eq(tenants.id, tenantId)).returning();
   return presentTenant(row!);
 }
@@ -31,6 +33,7 @@ export async function createTenant(
   db: Db,
   input: { name: string; region?: string; language?: 'he' | 'en'; branch?: { name: string; country: string; language: 'he' | 'en'; timezone: string } },
 ) {
+  checkPlaces({ defaultRegion: input.region, ...(input.branch && { country: input.branch.country, timezone: input.branch.timezone }) });
   return db.transaction(async (tx) => {
     const [tenant] = await tx
       .insert(tenants)
@@ -93,11 +96,13 @@ export async function listBranches(db: Db, tenantId: string): Promise<Branch[]> 
 }
 
 export async function createBranch(db: Db, tenantId: string, input: Omit<Branch, 'id' | 'isDefault'>): Promise<Branch> {
+  checkPlaces(input);
   const [row] = await db.insert(branches).values({ tenantId, ...input }).returning();
   return presentBranch(row!);
 }
 
 export async function updateBranch(db: Db, tenantId: string, id: string, patch: Partial<Omit<Branch, 'id' | 'isDefault'>>): Promise<Branch> {
+  checkPlaces(patch);
   const [row] = await db
     .update(branches)
     .set(patch)
