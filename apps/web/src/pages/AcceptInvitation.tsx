@@ -38,7 +38,16 @@ export function AcceptInvitation() {
   let body: React.ReactNode;
   if (!token) body = <Alert color="red">{t('acceptInvitation.missing')}</Alert>;
   else if (preview.isLoading || session.isLoading) body = <Group><Loader size="sm" /><Text>{t('acceptInvitation.loading')}</Text></Group>;
-  else if (preview.error) body = <Alert color="red" role="alert">{isApiError(preview.error) ? preview.error.message : t('app.unexpectedError')}</Alert>;
+  else if (preview.error) {
+    // A malformed token is refused as a validation error ("some fields are invalid"), which means
+    // nothing on this page: it is the same broken link as an unknown one.
+    const message = !isApiError(preview.error)
+      ? t('app.unexpectedError')
+      : preview.error.status === 400
+        ? t('acceptInvitation.invalidLink')
+        : preview.error.message;
+    body = <Alert color="red" role="alert">{message}</Alert>;
+  }
   else if (preview.data) {
     const inv = preview.data;
     const intro = (

@@ -391,7 +391,7 @@ function PreviewStep({
                       <Select
                         aria-label={t('imports.actionFor', { row: String(r.row) })}
                         size="xs"
-                        data={r.matches.length || r.duplicateOfRow !== null ? actions(r) : [{ value: 'create', label: t('imports.actions.create') }, { value: 'skip', label: t('imports.actions.skip') }]}
+                        data={r.matches.length || r.duplicateOfRow !== null ? actions(r) : [{ value: 'create', label: t('imports.actions.createNew') }, { value: 'skip', label: t('imports.actions.skip') }]}
                         value={override ?? r.outcome}
                         allowDeselect={false}
                         onChange={(v) => {
