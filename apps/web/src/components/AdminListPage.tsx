@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { Button, Group, Stack, Title } from '@mantine/core';
+import { Button, Group, Stack, Table, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { RecordTable, type Column } from './RecordTable';
 
@@ -49,7 +49,10 @@ export function AdminListPage<T extends { id: string }>({
         <Title order={2}>{title}</Title>
         <Button onClick={() => setEditing('new')}>{addLabel}</Button>
       </Group>
-      <RecordTable rows={rows} columns={[...columns, actions]} />
+      {/* On a narrow screen the table scrolls sideways inside the page instead of widening it. */}
+      <Table.ScrollContainer minWidth={640}>
+        <RecordTable rows={rows} columns={[...columns, actions]} />
+      </Table.ScrollContainer>
       {editing && dialog(editing === 'new' ? null : editing, () => setEditing(null))}
     </Stack>
   );

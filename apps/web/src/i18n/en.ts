@@ -142,6 +142,8 @@ export const en: Messages = {
     totalCapped: 'Customers: over {{n}}',
     counting: 'Counting…',
     empty: 'No customers found',
+    emptyStart: 'There are no customers in this database yet. Add a new customer or import a list from an Excel or CSV file.',
+    emptyFiltered: 'No customers match the search and filters. Try changing them or clearing the filters.',
     results: 'Search results',
     anyValue: 'Any',
     selectAllShown: 'Select all the rows shown',
@@ -327,6 +329,7 @@ export const en: Messages = {
       unlock: 'Unlock login',
       unlocked: 'Unlocked: the user can log in again',
       inviteHint: 'If the address already has a Kesher account, it gets an email invitation to join this database, and the password chosen here is not used.',
+      added: 'Saved. If the address already had an account, it was sent an invitation, and the user appears in the list once they accept it.',
     },
     customFields: {
       title: 'Spare fields',
@@ -666,7 +669,7 @@ export const en: Messages = {
     actionFor: 'Action for row {{row}}',
     sameAsRow: 'Duplicate in the file: same as row {{row}}',
     matches: 'Existing customer:',
-    actions: { skip: 'Skip', fill: 'Fill missing fields', renew: 'Renew', create: 'Create anyway' },
+    actions: { skip: 'Skip', fill: 'Fill missing fields', renew: 'Renew', create: 'Create anyway', createNew: 'Create' },
     outcomes: { create: 'will be created', fill: 'will be filled', renew: 'will be renewed', skip: 'will be skipped', reject: 'will be rejected' },
     start: 'Start the import',
     states: { pending: 'Waiting to start', running: 'Importing…', done: 'Import finished', failed: 'Import failed', undone: 'Import undone' },
@@ -697,7 +700,7 @@ export const en: Messages = {
     createdAt: 'Created',
     users: 'Users',
     customers: 'Customers',
-    created: 'Database "{{name}}" created; an invitation was sent to {{email}}',
+    created: 'Database "{{name}}" created; an invitation will be emailed to {{email}}',
     inviteNote: 'The administrator gets a link by email: an existing account joins with one click, a new address chooses a name and a password.',
   },
   acceptInvitation: {
@@ -716,5 +719,6 @@ export const en: Messages = {
     register: 'Create the account and join',
     accepted: 'You joined "{{name}}"',
     missing: 'The link has no invitation code.',
+    invalidLink: 'This invitation link is invalid, was already used or has expired. Ask the database administrator to send a new invitation.',
   },
 };

@@ -78,7 +78,22 @@ export function CustomerList() {
           <Loader aria-label={t('app.loading')} />
         </Center>
       ) : items.length === 0 && !list.isError ? (
-        <Text c="dimmed">{t('list.empty')}</Text>
+        params.size === 0 ? (
+          // No search and no filter: the database itself is empty, so say how to fill it.
+          <Stack gap="sm" align="flex-start">
+            <Text c="dimmed">{t('list.emptyStart')}</Text>
+            <Group>
+              <Button component={Link} to="/customers/new" variant="light">
+                {t('nav.newCustomer')}
+              </Button>
+              <Button component={Link} to="/customers/import" variant="light">
+                {t('nav.importCustomers')}
+              </Button>
+            </Group>
+          </Stack>
+        ) : (
+          <Text c="dimmed">{t('list.emptyFiltered')}</Text>
+        )
       ) : (
         <CustomerTable items={items} caption={t('list.results')} />
       )}

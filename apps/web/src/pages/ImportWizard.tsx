@@ -15,6 +15,7 @@ import {
   Table,
   Text,
   Title,
+  useMatches,
 } from '@mantine/core';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
@@ -311,6 +312,7 @@ function PreviewStep({
   const { t } = useTranslation();
   const fmt = useFormat();
   const shown = Object.keys(preview.mapping).filter((h) => preview.mapping[h]);
+  const orientation = useMatches<'vertical' | 'horizontal'>({ base: 'vertical', sm: 'horizontal' });
   const actions = (row: ImportPreviewRow) => {
     const list: ImportRowAction[] = row.duplicateOfRow !== null ? ['skip'] : ['skip', 'fill', 'renew'];
     if (preview.allowDuplicates) list.push('create');
@@ -323,8 +325,10 @@ function PreviewStep({
           <Text fw={500} id="policy-label">
             {t('imports.policy')}
           </Text>
+          {/* Three long choices do not fit side by side on a phone: there they stack. */}
           <SegmentedControl
             aria-labelledby="policy-label"
+            orientation={orientation}
             data={(['skip', 'fill', 'renew'] as const).map((p) => ({ value: p, label: t(`imports.policies.${p}`) }))}
             value={policy}
             onChange={(v) => setPolicy(v as ImportPolicy)}
@@ -359,7 +363,7 @@ function PreviewStep({
                   <Table.Td>{fmt.plainNumber(r.row)}</Table.Td>
                   {shown.map((h) => (
                     <Table.Td key={h}>
-                      <bdi>{r.values[h] ?? ''}</bdi>
+                      <bdi style={{ whiteSpace: 'nowrap' }}>{r.values[h] ?? ''}</bdi>
                     </Table.Td>
                   ))}
                   <Table.Td>
@@ -391,7 +395,7 @@ function PreviewStep({
                       <Select
                         aria-label={t('imports.actionFor', { row: String(r.row) })}
                         size="xs"
-                        data={r.matches.length || r.duplicateOfRow !== null ? actions(r) : [{ value: 'create', label: t('imports.actions.create') }, { value: 'skip', label: t('imports.actions.skip') }]}
+                        data={r.matches.length || r.duplicateOfRow !== null ? actions(r) : [{ value: 'create', label: t('imports.actions.createNew') }, { value: 'skip', label: t('imports.actions.skip') }]}
                         value={override ?? r.outcome}
                         allowDeselect={false}
                         onChange={(v) => {

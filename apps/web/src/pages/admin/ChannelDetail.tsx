@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Alert, Anchor, Badge, Button, Code, CopyButton, Group, Loader, Paper, SegmentedControl, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Code, CopyButton, Group, Loader, Paper, SegmentedControl, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { SUBMISSION_OUTCOMES, type Channel, type Submission, type SubmissionOutcome } from '@kesher/contracts';
@@ -12,6 +12,9 @@ import { ChannelForm, mappingInOrder } from './Channels';
 const OUTCOME_COLOR: Record<SubmissionOutcome, string> = {
   received: 'gray', created: 'green', filled: 'blue', renewed: 'violet', repeat: 'gray', spam: 'orange', rejected: 'red', rate_limited: 'yellow',
 };
+
+/** A logged value's direction: right-to-left only when it has Hebrew (a phone or an email stays in one piece). */
+const textDir = (s: string): 'rtl' | 'ltr' => (/[\u0590-\u05FF]/.test(s) ? 'rtl' : 'ltr');
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -175,90 +178,103 @@ function SubmissionLog({ channel }: { channel: Channel }) {
       onError: (e) => report(e),
     });
 
+  const outcomeChoices = [{ value: 'all', label: t('channels.log.all') }, ...SUBMISSION_OUTCOMES.map((o) => ({ value: o, label: t(`channels.outcomes.${o}`) }))];
   return (
     <Stack>
       <Title order={3}>{t('channels.log.title')}</Title>
+      {/* Nine outcomes fit side by side only on a wide screen; a narrower one gets a list to choose from. */}
       <SegmentedControl
-        data={[{ value: 'all', label: t('channels.log.all') }, ...SUBMISSION_OUTCOMES.map((o) => ({ value: o, label: t(`channels.outcomes.${o}`) }))]}
+        visibleFrom="lg"
+        data={outcomeChoices}
         value={outcome ?? 'all'}
         onChange={(x) => setOutcome(x === 'all' ? null : (x as SubmissionOutcome))}
+      />
+      <Select
+        hiddenFrom="lg"
+        label={t('channels.log.outcome')}
+        data={outcomeChoices}
+        value={outcome ?? 'all'}
+        allowDeselect={false}
+        onChange={(x) => setOutcome(!x || x === 'all' ? null : (x as SubmissionOutcome))}
       />
       {log.isLoading && <Loader aria-label={t('app.loading')} />}
       {!log.isLoading && items.length === 0 && <Text c="dimmed">{t('channels.log.empty')}</Text>}
       {items.length > 0 && (
-        <Table striped withTableBorder>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('channels.log.receivedAt')}</Table.Th>
-              <Table.Th>{t('channels.log.outcome')}</Table.Th>
-              <Table.Th>{t('channels.log.customer')}</Table.Th>
-              <Table.Th>{t('channels.log.params')}</Table.Th>
-              <Table.Th>{t('channels.log.from')}</Table.Th>
-              <Table.Th>{t('admin.actions')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {items.map((s) => (
-              <Table.Tr key={s.id}>
-                <Table.Td>
-                  {fmt.dateTime(s.receivedAt)}
-                  {s.replayOf && (
-                    <Text size="xs" c="dimmed">
-                      {t('channels.log.replayOf')}
-                    </Text>
-                  )}
-                </Table.Td>
-                <Table.Td>
-                  <Badge color={OUTCOME_COLOR[s.outcome]} variant="light">
-                    {t(`channels.outcomes.${s.outcome}`)}
-                  </Badge>
-                </Table.Td>
-                <Table.Td>{s.customerId && <Link to={`/customers/${s.customerId}`}>{fmt.plainNumber(s.customerNumber)}</Link>}</Table.Td>
-                <Table.Td>
-                  <Stack gap={2}>
-                    {Object.entries(s.params).map(([k, val]) => (
-                      <Text key={k} size="sm">
-                        <Text span fw={500} dir="ltr">
-                          {k}
-                        </Text>
-                        :{' '}
-                        <Text span dir="auto">
-                          {Array.isArray(val) ? val.join(', ') : val}
-                        </Text>
-                      </Text>
-                    ))}
-                    {s.files.map((f) => (
-                      <Anchor key={f.id} size="sm" href={submissionFileUrl(channel.id, s.id, f.id)}>
-                        📎 {f.fileName} ({fmt.number(Math.ceil(f.size / 1024))} KB)
-                      </Anchor>
-                    ))}
-                    {s.problems.map((p, i) => (
-                      <Text key={i} size="xs" c="red">
-                        {p.path ? `${p.path}: ` : ''}
-                        {p.message}
-                      </Text>
-                    ))}
-                  </Stack>
-                </Table.Td>
-                <Table.Td>
-                  <Text size="xs" dir="ltr">
-                    {s.ip}
-                  </Text>
-                  {s.origin && (
-                    <Text size="xs" c="dimmed" dir="ltr">
-                      {s.origin}
-                    </Text>
-                  )}
-                </Table.Td>
-                <Table.Td>
-                  <Button size="compact-sm" variant="light" loading={replay.isPending && replay.variables === s.id} onClick={() => doReplay(s)}>
-                    {t('channels.log.replay')}
-                  </Button>
-                </Table.Td>
+        <Table.ScrollContainer minWidth={820}>
+          <Table striped withTableBorder>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('channels.log.receivedAt')}</Table.Th>
+                <Table.Th>{t('channels.log.outcome')}</Table.Th>
+                <Table.Th>{t('channels.log.customer')}</Table.Th>
+                <Table.Th>{t('channels.log.params')}</Table.Th>
+                <Table.Th>{t('channels.log.from')}</Table.Th>
+                <Table.Th>{t('admin.actions')}</Table.Th>
               </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((s) => (
+                <Table.Tr key={s.id}>
+                  <Table.Td>
+                    {fmt.dateTime(s.receivedAt)}
+                    {s.replayOf && (
+                      <Text size="xs" c="dimmed">
+                        {t('channels.log.replayOf')}
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge color={OUTCOME_COLOR[s.outcome]} variant="light">
+                      {t(`channels.outcomes.${s.outcome}`)}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>{s.customerId && <Link to={`/customers/${s.customerId}`}>{fmt.plainNumber(s.customerNumber)}</Link>}</Table.Td>
+                  <Table.Td>
+                    <Stack gap={2}>
+                      {Object.entries(s.params).map(([k, val]) => (
+                        <Text key={k} size="sm">
+                          <Text span fw={500} dir="ltr">
+                            {k}
+                          </Text>
+                          :{' '}
+                          <Text span dir={textDir(Array.isArray(val) ? val.join(', ') : val)}>
+                            {Array.isArray(val) ? val.join(', ') : val}
+                          </Text>
+                        </Text>
+                      ))}
+                      {s.files.map((f) => (
+                        <Anchor key={f.id} size="sm" href={submissionFileUrl(channel.id, s.id, f.id)}>
+                          📎 {f.fileName} ({fmt.number(Math.ceil(f.size / 1024))} KB)
+                        </Anchor>
+                      ))}
+                      {s.problems.map((p, i) => (
+                        <Text key={i} size="xs" c="red">
+                          {p.path ? `${p.path}: ` : ''}
+                          {p.message}
+                        </Text>
+                      ))}
+                    </Stack>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="xs" dir="ltr">
+                      {s.ip}
+                    </Text>
+                    {s.origin && (
+                      <Text size="xs" c="dimmed" dir="ltr">
+                        {s.origin}
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Button size="compact-sm" variant="light" loading={replay.isPending && replay.variables === s.id} onClick={() => doReplay(s)}>
+                      {t('channels.log.replay')}
+                    </Button>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
       )}
       {log.hasNextPage && (
         <Group>

@@ -65,7 +65,20 @@ function UserForm({ user, onClose }: { user: User | null; onClose: () => void })
     password: '',
     active: user?.active ?? true,
   });
-  const feedback = useSaveFeedback({ known: FIELDS, setErrors: form.setErrors }, onClose);
+  const notify = useNotify();
+  const report = useReportError();
+  const saved = useSaveFeedback({ known: FIELDS, setErrors: form.setErrors }, onClose);
+  // A new address and an address with an account (an invitation) get the same reply, so the
+  // message covers both: otherwise "saved" and no new row in the list look like a failure.
+  const feedback = user
+    ? saved
+    : {
+        onSuccess: () => {
+          notify.success(t('admin.users.added'));
+          onClose();
+        },
+        onError: (err: unknown) => report(err, { known: FIELDS, setErrors: form.setErrors }),
+      };
   const v = form.values;
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
