@@ -81,8 +81,12 @@ export interface NewUser {
 
 /** A brand-new account and its membership in a tenant (no account may have the email yet). */
 export async function createUser(db: Db, tenantId: string, input: NewUser & { owner?: boolean }): Promise<User> {
+  return insertAccount(db, tenantId, input, await hashPassword(input.password));
+}
+
+/** The account row, its membership and its groups, in one transaction; 409 when the email has an account. */
+async function insertAccount(db: Db, tenantId: string, input: NewUser & { owner?: boolean }, passwordHash: string): Promise<User> {
   const email = input.email.trim().toLowerCase();
-  const passwordHash = await hashPassword(input.password);
   const id = await db.transaction(async (tx) => {
     const [row] = await tx
       .insert(users)
@@ -122,14 +126,7 @@ export async function addUser(db: Db, caller: Caller, input: NewUser): Promise<U
   if (invited) {
     return { id: invited.id, email, name: input.name, role: input.role, language: input.language, active: true, groupIds: [...new Set(input.groupIds ?? [])] };
   }
-  const id = await db.transaction(async (tx) => {
-    const [row] = await tx.insert(users).values({ email, name: input.name, passwordHash, language: input.language }).onConflictDoNothing().returning({ id: users.id });
-    if (!row) throw new AppError('conflict', 'conflict.email_taken');
-    await tx.insert(memberships).values({ userId: row.id, tenantId: caller.tenantId, role: input.role });
-    await setGroups(tx, caller.tenantId, row.id, input.groupIds ?? []);
-    return row.id;
-  });
-  return getUser(db, caller.tenantId, id);
+  return insertAccount(db, caller.tenantId, input, passwordHash);
 }
 
 export type UserPatch = Partial<Omit<NewUser, 'email'>> & { active?: boolean | undefined };
