@@ -18,7 +18,6 @@ import { enqueueNotification, NEW_LEAD_TEMPLATE } from '../mail/index.js';
 import { lockCustomerNumbers } from '../tenants/service.js';
 import { tenants } from '../tenants/tables.js';
 import type { ChannelRow } from './service.js';
-import { cleanSubmission } from './incoming.js';
 import { channelSubmissions, customerFiles } from './tables.js';
 
 /**
@@ -674,7 +673,7 @@ export class Intake {
   }
 
   receive(submission: Submission): Promise<IntakeResult> {
-    return this.batcher.submit(cleanSubmission(submission));
+    return this.batcher.submit(submission);
   }
 }
 

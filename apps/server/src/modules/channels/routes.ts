@@ -13,6 +13,7 @@ import { Batcher, settled } from '../../jobs/batcher.js';
 import type { MailSettings } from '../mail/index.js';
 import * as throttle from '../throttle/index.js';
 import { add, fromSearch, givenToken, MAX_FILES, parseJson, readMultipart, tokenMatches } from './body.js';
+import { cleanMultipart } from './incoming.js';
 import { Intake, logRateLimited, replay, type IntakeResult, type IntakeTenant, type Params } from './intake.js';
 import { channelOfTenant, channelsForIntake, channelToken, createChannel, deleteChannel, getChannel, listChannels, renewToken, updateChannel, type ChannelRow } from './service.js';
 import { customerFile, getSubmission, listCustomerFiles, listSubmissions, submissionFile } from './submissions.js';
@@ -264,7 +265,7 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
       if (!row.active) throw new AppError('forbidden', 'channel.inactive');
       if (!originAllowed(row, origin)) throw new AppError('forbidden', 'channel.origin_not_allowed', { origin: origin ?? '' });
       for (const k of Object.keys(params)) if (k.toLowerCase() === 'token') delete params[k];
-      const incoming = {
+      const read = {
         params,
         files,
         ip,
@@ -272,6 +273,7 @@ const intakeRoutes = (db: Db) => async (app: FastifyInstance) => {
         userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
         contentType: request.method === 'GET' ? null : (request.headers['content-type'] ?? null),
       };
+      const incoming = request.isMultipart() ? cleanMultipart(read) : read;
       // Authenticated: the channel's budget. A lead refused for rate is logged (replayable), not lost.
       if (overIp || (await budget.submit(row.id)) > row.ratePerMinute) {
         await logRateLimited(db, { channel: row, tenant: found.tenant, incoming });
