@@ -47,16 +47,15 @@ async function checkedXlsx(range: ByteRange, bytes: number): Promise<number | nu
   }
 }
 
-/** Bytes of a stored upload, from its 1 MB pieces (one query per piece). */
+/** Bytes of a stored upload, from its 1 MB pieces (those the range touches). */
 const storedRange =
   (db: Db, importId: string): ByteRange =>
   async function* (start, end) {
-    for (let seq = Math.floor(start / CHUNK_BYTES); seq * CHUNK_BYTES < end; seq++) {
-      const [row] = await rows<{ data: Buffer | Uint8Array }>(db, sql`select data from import_chunks where import_id = ${importId} and seq = ${seq}`);
-      if (!row) return;
-      const data = Buffer.from(row.data);
-      const from = Math.max(0, start - seq * CHUNK_BYTES);
-      yield data.subarray(from, Math.min(data.length, end - seq * CHUNK_BYTES));
+    let offset = Math.floor(start / CHUNK_BYTES) * CHUNK_BYTES;
+    for await (const data of chunksOf(db, importId, offset / CHUNK_BYTES)) {
+      if (offset >= end) return;
+      yield data.subarray(Math.max(0, start - offset), Math.min(data.length, end - offset));
+      offset += data.length;
     }
   };
 
@@ -117,9 +116,9 @@ export async function storeFile(db: Db, importId: string, source: AsyncIterable<
   return { format, encoding: probe.finish(), bytes, rows: lines.finish() };
 }
 
-/** The stored file's pieces, one query each (bounded memory). */
-export async function* chunksOf(db: Db, importId: string): AsyncGenerator<Buffer> {
-  for (let seq = 0; ; seq++) {
+/** The stored file's pieces from piece `fromSeq` on, one query each (bounded memory). */
+export async function* chunksOf(db: Db, importId: string, fromSeq = 0): AsyncGenerator<Buffer> {
+  for (let seq = fromSeq; ; seq++) {
     const [row] = await rows<{ data: Buffer | Uint8Array }>(db, sql`select data from import_chunks where import_id = ${importId} and seq = ${seq}`);
     if (!row) return;
     // A copy: the embedded database may hand over a view of memory its next query reuses.
