@@ -66,15 +66,14 @@ export async function issueInvitationLink(db: Db, invitationId: string, baseUrl:
     .where(and(eq(membershipInvitations.id, invitationId), isNull(membershipInvitations.acceptedAt), gt(membershipInvitations.expiresAt, sql`now()`)))
     .returning({ tenantId: membershipInvitations.tenantId, role: membershipInvitations.role, email: membershipInvitations.email, expiresAt: membershipInvitations.expiresAt });
   if (!row) return null;
+  return { url: `${baseUrl.replace(/\/+$/, '')}/accept-invitation?token=${encodeURIComponent(token)}`, ...(await describe(db, row)), expiresAt: row.expiresAt };
+}
+
+/** What an invitation offers: the database's name, the role, and whether its email has an account yet. */
+async function describe(db: Db, row: Pick<Invitation, 'tenantId' | 'role' | 'email'>) {
   const [tenant] = await db.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, row.tenantId));
   const [account] = await db.select({ id: users.id }).from(users).where(eq(users.email, row.email));
-  return {
-    url: `${baseUrl.replace(/\/+$/, '')}/accept-invitation?token=${encodeURIComponent(token)}`,
-    tenantName: tenant?.name ?? '',
-    role: row.role === 'admin' ? ('admin' as const) : ('staff' as const),
-    hasAccount: !!account,
-    expiresAt: row.expiresAt,
-  };
+  return { tenantName: tenant?.name ?? '', role: row.role === 'admin' ? ('admin' as const) : ('staff' as const), hasAccount: !!account };
 }
 
 type Invitation = typeof membershipInvitations.$inferSelect;
@@ -98,9 +97,7 @@ async function pending(db: Db, token: string, ip: string): Promise<Invitation> {
 /** The invitation behind a link, for the acceptance page (the token's holder got it by email). */
 export async function previewInvitation(db: Db, token: string, ip: string) {
   const row = await pending(db, token, ip);
-  const [tenant] = await db.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, row.tenantId));
-  const [account] = await db.select({ id: users.id }).from(users).where(eq(users.email, row.email));
-  return { tenantId: row.tenantId, tenantName: tenant?.name ?? '', role: row.role === 'admin' ? ('admin' as const) : ('staff' as const), email: row.email, hasAccount: !!account };
+  return { tenantId: row.tenantId, email: row.email, ...(await describe(db, row)) };
 }
 
 async function join(tx: Db, row: Invitation, userId: string): Promise<void> {
