@@ -66,7 +66,7 @@ async function runningServer(dataDir: string): Promise<LockHolder | null> {
 }
 
 /** A terminal for a command's output: progress lines replace each other, the next line starts clean. */
-export function terminal(): Pick<CommandContext, 'print' | 'progress'> {
+function terminal(): Pick<CommandContext, 'print' | 'progress'> {
   let progressShown = false;
   return {
     print: (line) => {

@@ -5,6 +5,7 @@ import { AppError, notFound } from '../../http/errors.js';
 import { clearLoginFailures, endSessions } from '../auth/service.js';
 import { hashPassword } from '../auth/passwords.js';
 import { tenants } from '../tenants/tables.js';
+import { accountByEmail } from './accounts.js';
 import { inviteToDatabase } from './invitations.js';
 import { groupMembers, groups, memberships, users } from './tables.js';
 
@@ -113,7 +114,7 @@ export async function addUser(db: Db, caller: Caller, input: NewUser): Promise<U
   // Hash first on both paths, so the reply takes as long whether the account exists or not.
   const passwordHash = await hashPassword(input.password);
   const invited = await db.transaction(async (tx) => {
-    const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
+    const existing = await accountByEmail(tx, email);
     if (!existing) return null;
     const [member] = await tx
       .select({ userId: memberships.userId })
